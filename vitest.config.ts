@@ -1,0 +1,26 @@
+import path from 'node:path';
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+const lib = (name: string) => path.resolve(__dirname, `libs/${name}/src`);
+
+export default defineConfig({
+  // SWC instead of esbuild: Nest's dependency injection needs emitDecoratorMetadata.
+  plugins: [swc.vite({ module: { type: 'es6' } })],
+  resolve: {
+    alias: [
+      { find: /^@shoal\/common(\/.*)?$/, replacement: `${lib('common')}$1` },
+      { find: /^@shoal\/api(\/.*)?$/, replacement: `${lib('api')}$1` },
+      { find: /^@shoal\/raft(\/.*)?$/, replacement: `${lib('raft')}$1` },
+    ],
+  },
+  test: {
+    include: ['apps/**/*.spec.ts', 'libs/**/*.spec.ts', 'test/**/*.test.ts'],
+    environment: 'node',
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    reporters: ['default', 'junit'],
+    outputFile: { junit: '.tmp/junit.xml' },
+  },
+});
