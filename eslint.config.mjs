@@ -7,20 +7,46 @@ import tseslint from 'typescript-eslint';
 // virtual clock, so they may not import these. dependency-cruiser checks the same rule on the
 // module graph; this lint rule catches it in the editor.
 const impureModules = [
-  'fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'net', 'node:net', 'dgram', 'node:dgram',
-  'child_process', 'node:child_process', 'http', 'node:http', 'https', 'node:https',
-  'timers', 'node:timers', 'timers/promises', 'node:timers/promises', 'worker_threads',
-  'node:worker_threads', '@grpc/grpc-js', '@grpc/proto-loader', 'dockerode', 'os', 'node:os',
+  'fs',
+  'node:fs',
+  'fs/promises',
+  'node:fs/promises',
+  'net',
+  'node:net',
+  'dgram',
+  'node:dgram',
+  'child_process',
+  'node:child_process',
+  'http',
+  'node:http',
+  'https',
+  'node:https',
+  'timers',
+  'node:timers',
+  'timers/promises',
+  'node:timers/promises',
+  'worker_threads',
+  'node:worker_threads',
+  '@grpc/grpc-js',
+  '@grpc/proto-loader',
+  'dockerode',
+  'os',
+  'node:os',
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'libs/api/src/generated/**', '.tmp/**'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'libs/api/src/generated/**', '.tmp/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-constant-condition': ['error', { checkLoops: false }],
     },

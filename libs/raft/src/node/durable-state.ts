@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { MemoryStorage } from '../core/memory-storage';
+import { type ConfState, type NodeId, type Snapshot } from '../core/types';
+import { SnapshotStore } from '../snapshot';
+import { Wal } from '../wal';
+import { type ResolvedDriverOptions } from './driver.options';
+import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from './membership.codec';
+
+export interface DurableState {
+  storage: MemoryStorage;
+  wal: Wal;
+  snapshots: SnapshotStore;
+  addresses: Map<NodeId, string>;
+  applied: number;
+  confState: ConfState;
+}
+
+/**
+ * Rebuilds a node from its data dir: the newest valid snapshot restores the state machine and
+ * the address book, and the WAL supplies the hard state and every entry after the snapshot.
+ * A brand-new founding member instead writes the cluster's first snapshot (index 1, term 1,
+ * the founding voters); every founder writes the same one, so they start in agreement.
+ */
+export async function openDurableState(o: ResolvedDriverOptions): Promise<DurableState> {
+  const snapshots = new SnapshotStore(path.join(o.dataDir, 'snap'), {
+    fsync: o.fsync,
+    logger: o.logger,
+  });
+  const { wal, state } = await Wal.open(path.join(o.dataDir, 'wal'), {
+    fsync: o.fsync,
+    logger: o.logger,
+  });
+  const storage = new MemoryStorage();
+  let snap = await snapshots.loadLatest();
+  const fresh = !snap && state.entries.length === 0 && state.hardState.term === 0;
+
+  if (fresh && o.bootstrap) {
+    snap = await bootstrapSnapshot(o);
+    await snapshots.save(snap);
+    await wal.saveSnapshotMarker(snap.metadata);
+  }
+
+  let addresses = new Map<NodeId, string>();
+  let applied = 0;
+  let confState: ConfState = { voters: [], learners: [] };
+  if (snap) {
+    storage.applySnapshot(snap);
+    const envelope = decodeSnapshotEnvelope(snap.data);
+    addresses = envelope.addresses;
+    await o.stateMachine.restore(envelope.app);
+    applied = snap.metadata.index;
+    confState = snap.metadata.confState;
+  }
+
+  for (const p of o.peers ?? []) if (!addresses.has(p.id)) addresses.set(p.id, p.address);
+
+  const after = snap?.metadata.index ?? 0;
+  const entries = state.entries.filter((e) => e.index > after);
+  if (entries.length > 0 && entries[0]!.index !== after + 1) {
+    throw new Error(
+      `raft state in ${o.dataDir} has a gap: snapshot ends at ${after} but the WAL resumes at ${entries[0]!.index}`,
+    );
+  }
+  // A snapshot received from the leader may be newer than the last hard state written.
+  const hardState = { ...state.hardState };
+  if (snap) {
+    hardState.commit = Math.max(hardState.commit, snap.metadata.index);
+    hardState.term = Math.max(hardState.term, snap.metadata.term);
+  }
+  storage.setHardState(hardState);
+  if (entries.length > 0) storage.append(entries);
+  // Membership changes in the WAL after the snapshot are re-applied as committed entries.
+  return { storage, wal, snapshots, addresses, applied, confState };
+}
+
+async function bootstrapSnapshot(o: ResolvedDriverOptions): Promise<Snapshot> {
+  const members = [...(o.bootstrap ?? [])].sort((a, b) => a.id.localeCompare(b.id));
+  const addresses = new Map(members.map((m) => [m.id, m.address]));
+  const app = await o.stateMachine.snapshot();
+  return {
+    metadata: {
+      index: 1,
+      term: 1,
+      confState: { voters: members.map((m) => m.id), learners: [] },
+    },
+    data: encodeSnapshotEnvelope(addresses, app),
+  };
+}

@@ -1,0 +1,127 @@
+import { type Entry } from '../core/types';
+import { ProposalDroppedError } from './driver.errors';
+
+interface Waiter {
+  term: number;
+  resolve: (r: { index: number; term: number }) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Proposals waiting for their entry to be applied, keyed by log index. The core tells us the
+ * index and term a proposal got; if a different term shows up at that index when it is applied,
+ * a new leader overwrote it and it will never apply: that is a certain drop, safe to retry.
+ */
+export class ProposalWaiters {
+  private readonly byIndex = new Map<number, Waiter>();
+  private emptied: (() => void)[] = [];
+
+  /** Resolves once no proposal is waiting. */
+  whenEmpty(): Promise<void> {
+    if (this.byIndex.size === 0) return Promise.resolve();
+    return new Promise((r) => this.emptied.push(r));
+  }
+
+  private settled(): void {
+    if (this.byIndex.size > 0 || this.emptied.length === 0) return;
+    const waiting = this.emptied;
+    this.emptied = [];
+    for (const r of waiting) r();
+  }
+
+  wait(index: number, term: number, timeoutMs: number, onTimeout: () => Error) {
+    return new Promise<{ index: number; term: number }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.byIndex.delete(index);
+        reject(onTimeout());
+        this.settled();
+      }, timeoutMs);
+      this.byIndex.set(index, { term, resolve, reject, timer });
+    });
+  }
+
+  /** Settles every waiter whose index is among these applied entries. */
+  applied(entries: readonly Entry[]): void {
+    if (this.byIndex.size === 0) return;
+    for (const e of entries) {
+      const w = this.byIndex.get(e.index);
+      if (!w) continue;
+      this.byIndex.delete(e.index);
+      clearTimeout(w.timer);
+      if (w.term === e.term) w.resolve({ index: e.index, term: e.term });
+      else w.reject(new ProposalDroppedError(`overwritten by term ${e.term} at index ${e.index}`));
+    }
+    this.settled();
+  }
+
+  /** Settles waiters at or below an index that was skipped (covered by a restored snapshot). */
+  skippedTo(index: number, error: () => Error): void {
+    for (const [i, w] of this.byIndex) {
+      if (i > index) continue;
+      this.byIndex.delete(i);
+      clearTimeout(w.timer);
+      w.reject(error());
+    }
+    this.settled();
+  }
+
+  rejectAll(error: () => Error): void {
+    for (const w of this.byIndex.values()) {
+      clearTimeout(w.timer);
+      w.reject(error());
+    }
+    this.byIndex.clear();
+    this.settled();
+  }
+}
+
+interface ReadWaiter {
+  resolve: () => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  /** Known once the leader answered the ReadIndex request. */
+  index?: number;
+}
+
+/**
+ * Linearizable reads: a read is released once the leader has confirmed the read index and the
+ * local state machine has applied up to it.
+ */
+export class ReadWaiters {
+  private readonly byCtx = new Map<string, ReadWaiter>();
+
+  wait(ctx: string, timeoutMs: number, onTimeout: () => Error): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.byCtx.delete(ctx);
+        reject(onTimeout());
+      }, timeoutMs);
+      this.byCtx.set(ctx, { resolve, reject, timer });
+    });
+  }
+
+  readState(ctx: string, index: number, applied: number): void {
+    const w = this.byCtx.get(ctx);
+    if (!w) return;
+    w.index = index;
+    this.release(applied);
+  }
+
+  release(applied: number): void {
+    for (const [ctx, w] of this.byCtx) {
+      if (w.index === undefined || w.index > applied) continue;
+      this.byCtx.delete(ctx);
+      clearTimeout(w.timer);
+      w.resolve();
+    }
+  }
+
+  rejectAll(error: () => Error): void {
+    for (const w of this.byCtx.values()) {
+      clearTimeout(w.timer);
+      w.reject(error());
+    }
+    this.byCtx.clear();
+  }
+}

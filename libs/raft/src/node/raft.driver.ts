@@ -1,0 +1,504 @@
+import { type Logger } from '@shoal/common';
+import { decodeConfChange } from '../core/conf-change.codec';
+import { type MemoryStorage } from '../core/memory-storage';
+import { RaftNode } from '../core/raft-node';
+import { SeededRng } from '../core/rng';
+import { ProposalDroppedError as CoreDroppedError } from '../core/storage';
+import {
+  type ConfChange,
+  ConfChangeType,
+  type ConfState,
+  type Entry,
+  EntryType,
+  type NodeId,
+  type Ready,
+  Role,
+  type Snapshot,
+} from '../core/types';
+import { type SnapshotStore } from '../snapshot';
+import { type Wal } from '../wal';
+import {
+  DriverStoppedError,
+  NotLeaderError,
+  ProposalDroppedError,
+  ProposalOutcomeUnknownError,
+  ProposalTimeoutError,
+} from './driver.errors';
+import {
+  type RaftDriverOptions,
+  type ResolvedDriverOptions,
+  resolveDriverOptions,
+} from './driver.options';
+import { decodeSnapshotEnvelope, encodeSnapshotEnvelope } from './membership.codec';
+import { ProposalWaiters, ReadWaiters } from './proposal-waiters';
+import { openDurableState } from './durable-state';
+
+export interface RaftDriverStatus {
+  id: NodeId;
+  role: Role;
+  leader: NodeId | undefined;
+  term: number;
+  commit: number;
+  applied: number;
+  snapshotIndex: number;
+  members: { id: NodeId; address: string | undefined; voter: boolean }[];
+}
+
+type LeaderListener = (leader: NodeId | undefined, term: number) => void;
+
+/**
+ * The only consumer of the Raft core's Ready. For each Ready, strictly in this order:
+ * persist (snapshot file, WAL records, one fsync), send messages, apply committed entries,
+ * advance. Proposals that arrive while a Ready is being persisted pile up in the core and go
+ * out in the next Ready, so one fsync covers every proposal that was waiting (group commit).
+ */
+export class RaftDriver {
+  private readonly o: ResolvedDriverOptions;
+  private readonly log: Logger;
+  private readonly proposals = new ProposalWaiters();
+  private readonly reads = new ReadWaiters();
+  private readonly leaderListeners = new Set<LeaderListener>();
+  private ticker: NodeJS.Timeout | undefined;
+  private processing: Promise<void> | undefined;
+  private kicked = false;
+  private stopped = false;
+  private readSeq = 0;
+  private leader: NodeId | undefined;
+  private term = 0;
+  private applied: number;
+  private snapshotIndex: number;
+  private confState: ConfState;
+
+  private constructor(
+    opts: ResolvedDriverOptions,
+    private readonly node: RaftNode,
+    private readonly storage: MemoryStorage,
+    private readonly wal: Wal,
+    private readonly snapshots: SnapshotStore,
+    private readonly addresses: Map<NodeId, string>,
+    applied: number,
+    confState: ConfState,
+  ) {
+    this.o = opts;
+    this.log = opts.logger.child({ component: 'raft', node: opts.id });
+    this.applied = applied;
+    this.snapshotIndex = applied;
+    this.confState = confState;
+  }
+
+  /** Recovers the node from dataDir (or bootstraps a new cluster) and starts it. */
+  static async start(options: RaftDriverOptions): Promise<RaftDriver> {
+    const o = resolveDriverOptions(options);
+    const durable = await openDurableState(o);
+    const node = new RaftNode({
+      id: o.id,
+      electionTick: o.electionTicks,
+      heartbeatTick: o.heartbeatTicks,
+      storage: durable.storage,
+      applied: durable.applied,
+      checkQuorum: true,
+      preVote: true,
+      rng: new SeededRng(o.seed),
+      logger: o.logger.child({ component: 'raft-core', node: o.id }),
+    });
+    const driver = new RaftDriver(
+      o,
+      node,
+      durable.storage,
+      durable.wal,
+      durable.snapshots,
+      durable.addresses,
+      durable.applied,
+      durable.confState,
+    );
+    await driver.startRunning();
+    return driver;
+  }
+
+  private async startRunning(): Promise<void> {
+    for (const [id, address] of this.addresses) {
+      if (id !== this.o.id) this.o.transport.setPeer(id, address);
+    }
+    await this.o.transport.start({
+      onMessage: (m) => {
+        if (this.stopped) return;
+        try {
+          this.node.step(m);
+        } catch (err) {
+          this.log.warn('dropped a raft message the core refused', {
+            err: String(err),
+            from: m.from,
+          });
+        }
+        this.kick();
+      },
+      onUnreachable: (peer) => this.node.reportUnreachable(peer),
+      onSnapshotStatus: (peer, ok) => {
+        this.node.reportSnapshot(peer, ok);
+        this.kick();
+      },
+    });
+    this.ticker = setInterval(() => {
+      this.node.tick();
+      this.kick();
+    }, this.o.tickMs);
+    // A lone founding voter need not wait out an election timeout to lead.
+    if (this.confState.voters.length === 1 && this.confState.voters[0] === this.o.id) {
+      this.node.campaign();
+    }
+    this.kick();
+  }
+
+  // ---- public API ---------------------------------------------------------------------
+
+  get id(): NodeId {
+    return this.o.id;
+  }
+
+  isLeader(): boolean {
+    return this.node.status().softState.role === Role.Leader;
+  }
+
+  leaderId(): NodeId | undefined {
+    return this.node.status().softState.lead || undefined;
+  }
+
+  addressOf(id: NodeId): string | undefined {
+    return this.addresses.get(id);
+  }
+
+  /** Called on every change of leader (undefined while there is none). */
+  onLeaderChange(listener: LeaderListener): () => void {
+    this.leaderListeners.add(listener);
+    return () => this.leaderListeners.delete(listener);
+  }
+
+  /** Resolves once the entry is applied to the local state machine. */
+  propose(data: Uint8Array): Promise<{ index: number; term: number }> {
+    const placed = this.placeProposal(() => this.node.propose(data));
+    return placed instanceof Error ? Promise.reject(placed) : placed;
+  }
+
+  /** Resolves with the new configuration once the change is applied. */
+  async proposeConfChange(cc: ConfChange): Promise<ConfState> {
+    const placed = this.placeProposal(() => this.node.proposeConfChange(cc));
+    if (placed instanceof Error) throw placed;
+    await placed;
+    return this.confState;
+  }
+
+  addLearner(id: NodeId, address: string): Promise<ConfState> {
+    return this.proposeConfChange({
+      type: ConfChangeType.AddLearner,
+      nodeId: id,
+      context: Buffer.from(address, 'utf8'),
+    });
+  }
+
+  addVoter(id: NodeId, address: string): Promise<ConfState> {
+    return this.proposeConfChange({
+      type: ConfChangeType.AddVoter,
+      nodeId: id,
+      context: Buffer.from(address, 'utf8'),
+    });
+  }
+
+  removeMember(id: NodeId): Promise<ConfState> {
+    return this.proposeConfChange({
+      type: ConfChangeType.RemoveNode,
+      nodeId: id,
+      context: new Uint8Array(0),
+    });
+  }
+
+  /**
+   * A linearizable read barrier (ReadIndex): resolves once this node's state machine reflects
+   * every write acknowledged before the call. Works on followers too; the leader confirms.
+   */
+  readBarrier(): Promise<void> {
+    if (this.stopped) return Promise.reject(new DriverStoppedError());
+    if (!this.leaderId()) return Promise.reject(this.notLeader());
+    const ctx = `${this.o.id}:${++this.readSeq}`;
+    const done = this.reads.wait(ctx, this.o.proposalTimeoutMs, () => {
+      return new ProposalTimeoutError(this.o.proposalTimeoutMs);
+    });
+    this.node.readIndex(Buffer.from(ctx, 'utf8'));
+    this.kick();
+    return done;
+  }
+
+  /** Hands leadership to `to`, or to the most up-to-date voter, and waits until it has it. */
+  async transferLeadership(to?: NodeId, timeoutMs = this.electionTimeoutMs() * 3): Promise<void> {
+    if (!this.isLeader()) return;
+    const target = to ?? this.bestTransferee();
+    if (!target) return;
+    this.log.info('transferring leadership', { to: target });
+    const changed = this.waitForLeader((l) => l !== undefined && l !== this.o.id, timeoutMs);
+    this.node.transferLeader(target);
+    this.kick();
+    await changed;
+  }
+
+  status(): RaftDriverStatus {
+    const s = this.node.status();
+    const voters = new Set(this.confState.voters);
+    return {
+      id: this.o.id,
+      role: s.softState.role,
+      leader: s.softState.lead || undefined,
+      term: s.hardState.term,
+      commit: s.hardState.commit,
+      applied: this.applied,
+      snapshotIndex: this.snapshotIndex,
+      members: [...this.confState.voters, ...this.confState.learners].map((id) => ({
+        id,
+        address: this.addresses.get(id),
+        voter: voters.has(id),
+      })),
+    };
+  }
+
+  /**
+   * Graceful stop. A leader first hands leadership to the most up-to-date voter and waits for
+   * its own in-flight proposals to apply under the new leader, so clients see no failures.
+   */
+  async stop(opts: { transferLeadership?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    if (opts.transferLeadership ?? true) {
+      try {
+        await this.transferLeadership();
+        await this.drainProposals(this.electionTimeoutMs() * 2);
+      } catch (err) {
+        this.log.warn('leadership transfer before stop failed', { err: String(err) });
+      }
+    }
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    await this.processing;
+    await this.o.transport.stop();
+    await this.wal.close();
+    this.proposals.rejectAll(() => new DriverStoppedError());
+    this.reads.rejectAll(() => new DriverStoppedError());
+  }
+
+  // ---- the Ready loop -----------------------------------------------------------------
+
+  /** Schedules a pass of the Ready loop; calls in the same turn share one pass. */
+  private kick(): void {
+    if (this.kicked || this.stopped) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      if (!this.processing)
+        this.processing = this.drain().finally(() => (this.processing = undefined));
+    });
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (!this.stopped && this.node.hasReady()) {
+        await this.handleReady(this.node.ready());
+      }
+    } catch (err) {
+      // A failed fsync leaves the durable state unknown; carrying on could ack lost writes.
+      this.log.error('raft driver halted: persisting or applying failed', { err: String(err) });
+      this.stopped = true;
+      if (this.ticker) clearInterval(this.ticker);
+      this.proposals.rejectAll(() => new ProposalOutcomeUnknownError(String(err)));
+      this.reads.rejectAll(() => new DriverStoppedError());
+      void this.o.transport.stop();
+      return;
+    }
+    // Work that arrived during the last await still needs a pass.
+    if (!this.stopped && this.node.hasReady()) this.kick();
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    // 1. Persist.
+    if (rd.snapshot) {
+      await this.snapshots.save(rd.snapshot);
+      await this.wal.saveSnapshotMarker(rd.snapshot.metadata);
+      this.storage.applySnapshot(rd.snapshot);
+    }
+    if (rd.hardState || rd.entries.length > 0) {
+      await this.wal.save(rd.hardState, rd.entries, rd.mustSync && this.o.fsync);
+    }
+    if (rd.hardState) this.storage.setHardState(rd.hardState);
+    if (rd.entries.length > 0) this.storage.append(rd.entries);
+
+    // 2. Send.
+    if (rd.messages.length > 0) this.o.transport.send(rd.messages);
+
+    // 3. Apply.
+    if (rd.snapshot) await this.restoreSnapshot(rd.snapshot);
+    if (rd.committedEntries.length > 0) await this.applyEntries(rd.committedEntries);
+    for (const rs of rd.readStates) {
+      this.reads.readState(Buffer.from(rs.requestCtx).toString('utf8'), rs.index, this.applied);
+    }
+    if (rd.softState) this.noteSoftState(rd.softState.lead, rd.softState.role);
+    if (rd.hardState) this.term = rd.hardState.term;
+
+    // 4. Advance.
+    this.node.advance();
+    await this.maybeSnapshot();
+  }
+
+  private async applyEntries(entries: Entry[]): Promise<void> {
+    let batch: Entry[] = [];
+    const flush = async () => {
+      if (batch.length > 0) await this.o.stateMachine.apply(batch);
+      batch = [];
+    };
+    for (const e of entries) {
+      if (e.type === EntryType.ConfChange) {
+        await flush();
+        this.applyConfChange(e);
+      } else if (e.data.length > 0) {
+        // Empty normal entries are the no-ops new leaders append; the application never sees them.
+        batch.push(e);
+      }
+    }
+    await flush();
+    this.applied = entries[entries.length - 1]!.index;
+    this.proposals.applied(entries);
+    this.reads.release(this.applied);
+  }
+
+  private applyConfChange(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    this.confState = this.node.applyConfChange(cc);
+    if (cc.type === ConfChangeType.RemoveNode) {
+      this.addresses.delete(cc.nodeId);
+      if (cc.nodeId !== this.o.id) this.o.transport.removePeer(cc.nodeId);
+    } else if (cc.context.length > 0) {
+      const address = Buffer.from(cc.context).toString('utf8');
+      this.addresses.set(cc.nodeId, address);
+      if (cc.nodeId !== this.o.id) this.o.transport.setPeer(cc.nodeId, address);
+    }
+    this.log.info('membership changed', { change: ConfChangeType[cc.type], member: cc.nodeId });
+  }
+
+  private async restoreSnapshot(snap: Snapshot): Promise<void> {
+    const { addresses, app } = decodeSnapshotEnvelope(snap.data);
+    for (const id of this.addresses.keys()) {
+      if (!addresses.has(id) && id !== this.o.id) this.o.transport.removePeer(id);
+    }
+    this.addresses.clear();
+    for (const [id, address] of addresses) {
+      this.addresses.set(id, address);
+      if (id !== this.o.id) this.o.transport.setPeer(id, address);
+    }
+    await this.o.stateMachine.restore(app);
+    this.confState = snap.metadata.confState;
+    this.applied = snap.metadata.index;
+    this.snapshotIndex = snap.metadata.index;
+    this.proposals.skippedTo(
+      snap.metadata.index,
+      () => new ProposalOutcomeUnknownError('replaced by a snapshot from the leader'),
+    );
+    this.reads.release(this.applied);
+    this.log.info('restored snapshot', { index: snap.metadata.index, term: snap.metadata.term });
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    if (this.applied - this.snapshotIndex < this.o.snapshotEntries) return;
+    const index = this.applied;
+    const app = await this.o.stateMachine.snapshot();
+    const snap = this.storage.createSnapshot(
+      index,
+      this.confState,
+      encodeSnapshotEnvelope(this.addresses, app),
+    );
+    await this.snapshots.save(snap);
+    await this.wal.saveSnapshotMarker(snap.metadata);
+    this.snapshotIndex = index;
+    const compactTo = index - this.o.retainEntries;
+    if (compactTo > this.storage.firstIndex()) {
+      this.storage.compact(compactTo);
+      await this.wal.releaseTo(compactTo);
+    }
+    this.log.debug('took snapshot', { index, compactedTo: compactTo });
+  }
+
+  // ---- helpers ------------------------------------------------------------------------
+
+  /** Appends a proposal on this node if it leads, and registers who waits for it. */
+  private placeProposal(
+    append: () => { index: number; term: number } | null,
+  ): Promise<{ index: number; term: number }> | Error {
+    if (this.stopped) return new DriverStoppedError();
+    // Only a leader appends; a follower's core would forward the entry and we could not tell
+    // whether it applied, so followers refuse and name the leader instead.
+    if (!this.isLeader()) return this.notLeader();
+    let placed: { index: number; term: number } | null;
+    try {
+      placed = append();
+    } catch (err) {
+      if (err instanceof CoreDroppedError) return new ProposalDroppedError(err.message);
+      throw err;
+    }
+    if (!placed) return this.notLeader();
+    const done = this.proposals.wait(
+      placed.index,
+      placed.term,
+      this.o.proposalTimeoutMs,
+      () => new ProposalTimeoutError(this.o.proposalTimeoutMs),
+    );
+    this.kick();
+    return done;
+  }
+
+  private notLeader(): NotLeaderError {
+    const lead = this.leaderId();
+    return new NotLeaderError(lead, lead ? this.addresses.get(lead) : undefined);
+  }
+
+  private noteSoftState(lead: NodeId, role: Role): void {
+    const leader = lead || undefined;
+    if (leader === this.leader) return;
+    this.leader = leader;
+    this.log.info('leader changed', { leader, role });
+    for (const l of this.leaderListeners) l(leader, this.term);
+  }
+
+  private waitForLeader(pred: (l: NodeId | undefined) => boolean, timeoutMs: number) {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        off();
+        reject(new Error(`leadership did not move within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const off = this.onLeaderChange((l) => {
+        if (!pred(l)) return;
+        clearTimeout(timer);
+        off();
+        resolve();
+      });
+    });
+  }
+
+  private async drainProposals(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)));
+    await Promise.race([this.proposals.whenEmpty(), timeout]);
+    clearTimeout(timer);
+  }
+
+  private bestTransferee(): NodeId | undefined {
+    const progress = this.node.status().progress;
+    let best: NodeId | undefined;
+    let bestMatch = -1;
+    for (const id of this.confState.voters) {
+      if (id === this.o.id) continue;
+      const match = progress?.get(id)?.match ?? -1;
+      if (match > bestMatch) {
+        best = id;
+        bestMatch = match;
+      }
+    }
+    return best;
+  }
+
+  private electionTimeoutMs(): number {
+    return this.o.tickMs * this.o.electionTicks;
+  }
+}
