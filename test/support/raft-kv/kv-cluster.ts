@@ -41,7 +41,7 @@ export class KvCluster {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'shoal-kv-'));
     const cluster = new KvCluster(dir, opts);
     const ids = Array.from({ length: opts.size }, (_, i) => `n${i + 1}`);
-    await writeTestPki(path.join(dir, 'pki'), ids);
+    await writeTestPki(path.join(dir, 'pki'), [...ids, 'client']);
     const ports = await freePorts(opts.size * 2);
     ids.forEach((id, i) =>
       cluster.nodes.push({

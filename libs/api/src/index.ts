@@ -1,0 +1,55 @@
+export { PROTO_DIR, PROTO_LOADER_OPTIONS, loadProto, loadRaftProto } from './proto-loader';
+
+// Generated shoal.raft.v1 types, prefixed with Pb because several share a name with the
+// Raft core's own types (Message, Entry, Snapshot...). The plain name is what a sender may
+// pass; the __Output variant (PbXOut) is what the loader hands back with our options.
+export type { ProtoGrpcType as RaftProtoGrpcType } from './generated/raft';
+export type {
+  ConfState as PbConfState,
+  ConfState__Output as PbConfStateOut,
+} from './generated/shoal/raft/v1/ConfState';
+export type {
+  Entry as PbEntry,
+  Entry__Output as PbEntryOut,
+} from './generated/shoal/raft/v1/Entry';
+export type {
+  Message as PbMessage,
+  Message__Output as PbMessageOut,
+} from './generated/shoal/raft/v1/Message';
+export type {
+  RaftBatch as PbRaftBatch,
+  RaftBatch__Output as PbRaftBatchOut,
+} from './generated/shoal/raft/v1/RaftBatch';
+export type {
+  RaftTransportClient as PbRaftTransportClient,
+  RaftTransportDefinition as PbRaftTransportDefinition,
+  RaftTransportHandlers as PbRaftTransportHandlers,
+} from './generated/shoal/raft/v1/RaftTransport';
+export type {
+  Snapshot as PbSnapshot,
+  Snapshot__Output as PbSnapshotOut,
+} from './generated/shoal/raft/v1/Snapshot';
+export type {
+  SnapshotAck as PbSnapshotAck,
+  SnapshotAck__Output as PbSnapshotAckOut,
+} from './generated/shoal/raft/v1/SnapshotAck';
+export type {
+  SnapshotChunk as PbSnapshotChunk,
+  SnapshotChunk__Output as PbSnapshotChunkOut,
+} from './generated/shoal/raft/v1/SnapshotChunk';
+export type {
+  SnapshotData as PbSnapshotData,
+  SnapshotData__Output as PbSnapshotDataOut,
+} from './generated/shoal/raft/v1/SnapshotData';
+export type {
+  SnapshotHeader as PbSnapshotHeader,
+  SnapshotHeader__Output as PbSnapshotHeaderOut,
+} from './generated/shoal/raft/v1/SnapshotHeader';
+export type {
+  SnapshotMetadata as PbSnapshotMetadata,
+  SnapshotMetadata__Output as PbSnapshotMetadataOut,
+} from './generated/shoal/raft/v1/SnapshotMetadata';
+export type {
+  StreamAck as PbStreamAck,
+  StreamAck__Output as PbStreamAckOut,
+} from './generated/shoal/raft/v1/StreamAck';

@@ -1,0 +1,4 @@
+export * from './driver.errors';
+export { DRIVER_DEFAULTS, type RaftDriverOptions, type RaftMemberAddress } from './driver.options';
+export { RaftDriver, type RaftDriverStatus } from './raft.driver';
+export { type StateMachine } from './state-machine';
