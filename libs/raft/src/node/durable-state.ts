@@ -40,6 +40,26 @@ export async function openDurableState(o: ResolvedDriverOptions): Promise<Durabl
     await wal.saveSnapshotMarker(snap.metadata);
   }
 
+  const marker = state.snapshot?.index ?? 0;
+  if (snap && snap.metadata.index < marker) {
+    // The newest snapshot file failed its checksum and an older one was loaded, but the WAL
+    // already dropped the entries between the two: starting would invent a hole in the log.
+    throw new Error(
+      `raft state in ${o.dataDir} is inconsistent: the WAL expects a snapshot at index ${marker} ` +
+        `but the newest valid snapshot is at ${snap.metadata.index}`,
+    );
+  }
+  if (!snap && marker > 0) {
+    throw new Error(
+      `raft state in ${o.dataDir} is inconsistent: the WAL expects a snapshot at index ${marker} but none is valid`,
+    );
+  }
+  if (snap && snap.metadata.index > marker && !(fresh && o.bootstrap)) {
+    // Crashed after saving a snapshot file but before its WAL marker: record it now, or the
+    // WAL would refuse the entries that follow the snapshot as a gap.
+    await wal.saveSnapshotMarker(snap.metadata);
+  }
+
   let addresses = new Map<NodeId, string>();
   let applied = 0;
   let confState: ConfState = { voters: [], learners: [] };
