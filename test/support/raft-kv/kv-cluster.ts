@@ -71,6 +71,7 @@ export class KvCluster {
     const n = this.node(id);
     if (n.process) throw new Error(`${id} is already running`);
     const args = [
+      ...(process.env.SHOAL_KV_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       '--import',
       'tsx',
       NODE_MAIN,

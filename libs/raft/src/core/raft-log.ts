@@ -58,9 +58,13 @@ export class RaftLog {
 
   /** The term of entry i, or undefined if it is compacted or beyond the log. */
   maybeTerm(i: number): number | undefined {
+    // Bounds first: a follower asks this for every entry it appends, and a thrown error costs a
+    // stack capture each time.
+    if (i < this.firstIndex() - 1 || i > this.lastIndex()) return undefined;
     try {
       return this.term(i);
     } catch (e) {
+      // Storage may still have compacted underneath us (the driver compacts between Readys).
       if (e instanceof CompactedError || e instanceof UnavailableError) return undefined;
       throw e;
     }

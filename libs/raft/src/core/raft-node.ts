@@ -331,6 +331,16 @@ export class RaftNode {
     if (f.committedBytes > 0 && r.role === Role.Leader) r.reduceUncommittedSize(f.committedBytes);
   }
 
+  /** Cheap checks for the driver's hot path; status() copies the whole progress map. */
+  isLeader(): boolean {
+    return this.raft.role === Role.Leader;
+  }
+
+  /** The leader this node knows of, or NONE. */
+  leaderId(): NodeId {
+    return this.raft.lead;
+  }
+
   status(): RaftStatus {
     const r = this.raft;
     const progress = new Map<NodeId, ProgressStatus>();

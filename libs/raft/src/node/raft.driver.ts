@@ -156,11 +156,11 @@ export class RaftDriver {
   }
 
   isLeader(): boolean {
-    return this.node.status().softState.role === Role.Leader;
+    return this.node.isLeader();
   }
 
   leaderId(): NodeId | undefined {
-    return this.node.status().softState.lead || undefined;
+    return this.node.leaderId() || undefined;
   }
 
   addressOf(id: NodeId): string | undefined {
