@@ -145,9 +145,10 @@ async function main(): Promise<void> {
     ) => {
       const { key, value } = call.request;
       if (!key) return cb(notAppliedError('key must be a non-empty string'));
-      driver
-        .propose(KvStateMachine.encodePut(key, value))
-        .then(({ index }) => cb(null, { index }), (err: unknown) => cb(failure(err)));
+      driver.propose(KvStateMachine.encodePut(key, value)).then(
+        ({ index }) => cb(null, { index }),
+        (err: unknown) => cb(failure(err)),
+      );
     },
     Get: (call: grpc.ServerUnaryCall<GetRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       if (!driver.isLeader()) return cb(notLeader());
@@ -162,6 +163,9 @@ async function main(): Promise<void> {
         },
         (err: unknown) => cb(failure(err)),
       );
+    },
+    Dump: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+      cb(null, { keys: sm.appliedOrder(), applied: driver.status().applied });
     },
     Status: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
       const s = driver.status();

@@ -5,6 +5,7 @@ import {
   NOT_APPLIED_CODES,
   parseNotLeader,
   raftKvMethods,
+  type DumpResponse,
   type GetRequest,
   type GetResponse,
   type PutRequest,
@@ -144,6 +145,26 @@ export class RaftKvClient {
   }
 
   /** Status of every configured node that answers; the others are left out. */
+  /** Every key in the order `endpoint` applied it, once it has applied at least `index`. */
+  async dumpWhenApplied(endpoint: string, index: number, timeoutMs: number): Promise<DumpResponse> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const res = (await unaryCall(
+        this.pool(endpoint).next(),
+        raftKvMethods().Dump,
+        {},
+        {
+          deadlineMs: 5_000,
+        },
+      ).catch(() => undefined)) as DumpResponse | undefined;
+      if (res && res.applied >= index) return res;
+      if (Date.now() > deadline) {
+        throw new Error(`${endpoint} did not apply index ${index} within ${timeoutMs} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
   async statuses(deadlineMs = 1_000): Promise<NodeStatus[]> {
     const all = await Promise.allSettled(this.endpoints.map((ep) => this.status(ep, deadlineMs)));
     return all.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

@@ -48,7 +48,12 @@ export interface StatusResponse {
   role: string;
 }
 
-export type RaftKvMethod = 'Put' | 'Get' | 'Status';
+export interface DumpResponse {
+  keys: string[];
+  applied: number;
+}
+
+export type RaftKvMethod = 'Put' | 'Get' | 'Status' | 'Dump';
 
 let cachedMethods: ReturnType<typeof loadServiceMethods> | undefined;
 
@@ -58,7 +63,7 @@ export function raftKvMethods(): Record<
 > {
   cachedMethods ??= loadServiceMethods(RAFT_KV_PROTO, RAFT_KV_SERVICE, RAFT_KV_LOADER_OPTIONS);
   const m = cachedMethods;
-  return { Put: m['Put']!, Get: m['Get']!, Status: m['Status']! };
+  return { Put: m['Put']!, Get: m['Get']!, Status: m['Status']!, Dump: m['Dump']! };
 }
 
 /** For `server.addService(raftKvServiceDefinition(), handlers)` in the KV node. */
