@@ -31,6 +31,8 @@ import {
   raftKvServiceDefinition,
 } from './kv.protocol';
 
+const CLIENT_REDIRECT_GRACE_MS = 1_000;
+
 interface Peer {
   id: string;
   raft: string;
@@ -104,6 +106,7 @@ async function main(): Promise<void> {
   const clientAddressOf = new Map(cfg.peers.map((p) => [p.id, p.client]));
   const members = cfg.peers.map((p) => ({ id: p.id, address: p.raft }));
   const sm = new KvStateMachine();
+  let stopping = false;
 
   const options: RaftDriverOptions = {
     id: cfg.id,
@@ -145,6 +148,10 @@ async function main(): Promise<void> {
     ) => {
       const { key, value } = call.request;
       if (!key) return cb(notAppliedError('key must be a non-empty string'));
+      // Stopping: send new writes elsewhere without proposing them, so retrying is safe.
+      if (stopping) {
+        return cb(driver.isLeader() ? notAppliedError('node is shutting down') : notLeader());
+      }
       driver.propose(KvStateMachine.encodePut(key, value)).then(
         ({ index }) => cb(null, { index }),
         (err: unknown) => cb(failure(err)),
@@ -184,13 +191,15 @@ async function main(): Promise<void> {
     server.bindAsync(cfg.clientAddr, creds.server, (err) => (err ? reject(err) : resolve())),
   );
 
-  let stopping = false;
   process.on('SIGTERM', () => {
     if (stopping) return;
     stopping = true;
     log.info('SIGTERM: handing over leadership and stopping');
     void driver
       .stop({ transferLeadership: true })
+      // Keep answering "not leader" for a moment so clients learn where to go instead of
+      // meeting a closed port, whose failure they could not tell from a lost write.
+      .then(() => new Promise((r) => setTimeout(r, CLIENT_REDIRECT_GRACE_MS)))
       .then(() => new Promise<void>((r) => server.tryShutdown(() => r())))
       .then(() => process.exit(0));
   });

@@ -48,16 +48,27 @@ export class KvStateMachine implements StateMachine {
     return this.appliedIndex;
   }
 
+  /** One allocation for the whole image: the map can hold a hundred thousand entries. */
   snapshot(): Uint8Array {
-    const parts: Buffer[] = [];
-    const header = Buffer.allocUnsafe(12);
-    header.writeUInt32BE(this.map.size, 0);
-    header.writeUInt32BE(this.order.length, 4);
-    header.writeUInt32BE(this.appliedIndex, 8);
-    parts.push(header);
-    for (const [k, v] of this.map) parts.push(lengthPrefixed(Buffer.from(k)), lengthPrefixed(v));
-    for (const k of this.order) parts.push(lengthPrefixed(Buffer.from(k)));
-    return Buffer.concat(parts);
+    let size = 12;
+    for (const [k, v] of this.map) size += 8 + Buffer.byteLength(k) + v.length;
+    for (const k of this.order) size += 4 + Buffer.byteLength(k);
+    const out = Buffer.allocUnsafe(size);
+    out.writeUInt32BE(this.map.size, 0);
+    out.writeUInt32BE(this.order.length, 4);
+    out.writeUInt32BE(this.appliedIndex, 8);
+    let off = 12;
+    const put = (b: string | Buffer) => {
+      const len = typeof b === 'string' ? out.write(b, off + 4, 'utf8') : b.copy(out, off + 4);
+      out.writeUInt32BE(len, off);
+      off += 4 + len;
+    };
+    for (const [k, v] of this.map) {
+      put(k);
+      put(v);
+    }
+    for (const k of this.order) put(k);
+    return out;
   }
 
   restore(data: Uint8Array): void {
@@ -82,10 +93,4 @@ export class KvStateMachine implements StateMachine {
     }
     for (let i = 0; i < orderLen; i++) this.order.push(next().toString('utf8'));
   }
-}
-
-function lengthPrefixed(b: Buffer): Buffer {
-  const h = Buffer.allocUnsafe(4);
-  h.writeUInt32BE(b.length, 0);
-  return Buffer.concat([h, b]);
 }

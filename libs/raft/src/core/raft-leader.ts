@@ -120,7 +120,10 @@ function handleProposal(r: RaftState, m: Message): void {
   const ents: Entry[] = m.entries.map((e) => ({ term: 0, index: 0, type: e.type, data: e.data }));
   appendEntry(r, ents);
   if (confIndex !== undefined) r.pendingConfIndex = confIndex;
-  bcastAppend(r);
+  // Broadcast when the driver next takes a Ready rather than per proposal: every proposal
+  // that arrives while the driver is busy (persisting the previous batch) then travels in one
+  // MsgApp per follower instead of one each.
+  r.appendPending = true;
 }
 
 function validateConfChange(r: RaftState, data: Uint8Array): void {

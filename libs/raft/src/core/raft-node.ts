@@ -3,6 +3,7 @@ import { payloadSize } from './entry-size';
 import { type MemoryStorage } from './memory-storage';
 import { type ProgressState } from './progress';
 import { Raft } from './raft';
+import { bcastAppend } from './raft-replication';
 import { type RaftConfig, resolveConfig } from './raft-config';
 import { ProposalDroppedError } from './storage';
 import {
@@ -261,6 +262,7 @@ export class RaftNode {
 
   hasReady(): boolean {
     const r = this.raft;
+    if (r.appendPending && r.role === Role.Leader) return true;
     const log = r.raftLog;
     if (!softEqual(r.softState(), this.prevSoft)) return true;
     if (!hardEqual(r.hardState(), this.prevHard)) return true;
@@ -273,6 +275,10 @@ export class RaftNode {
 
   ready(): Ready {
     const r = this.raft;
+    if (r.appendPending) {
+      r.appendPending = false;
+      if (r.role === Role.Leader) bcastAppend(r);
+    }
     const log = r.raftLog;
     const entries = log.nextUnstableEntries();
     const snapshot = log.nextUnstableSnapshot();

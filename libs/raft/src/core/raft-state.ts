@@ -54,6 +54,8 @@ export class RaftState {
   term = 0;
   vote: NodeId = NONE;
   lead: NodeId = NONE;
+  /** A leader appended proposals whose MsgApps are sent when the next Ready is built. */
+  appendPending = false;
   role: Role = Role.Follower;
   isLearner = false;
 

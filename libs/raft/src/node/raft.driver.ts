@@ -12,7 +12,7 @@ import {
   EntryType,
   type NodeId,
   type Ready,
-  Role,
+  type Role,
   type Snapshot,
 } from '../core/types';
 import { type SnapshotStore } from '../snapshot';
@@ -60,6 +60,7 @@ export class RaftDriver {
   private readonly leaderListeners = new Set<LeaderListener>();
   private ticker: NodeJS.Timeout | undefined;
   private processing: Promise<void> | undefined;
+  private snapshotting: Promise<void> | undefined;
   private kicked = false;
   private stopped = false;
   private readSeq = 0;
@@ -275,6 +276,7 @@ export class RaftDriver {
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
     await this.processing;
+    await this.snapshotting;
     await this.o.transport.stop();
     await this.wal.close();
     this.proposals.rejectAll(() => new DriverStoppedError());
@@ -300,13 +302,7 @@ export class RaftDriver {
         await this.handleReady(this.node.ready());
       }
     } catch (err) {
-      // A failed fsync leaves the durable state unknown; carrying on could ack lost writes.
-      this.log.error('raft driver halted: persisting or applying failed', { err: String(err) });
-      this.stopped = true;
-      if (this.ticker) clearInterval(this.ticker);
-      this.proposals.rejectAll(() => new ProposalOutcomeUnknownError(String(err)));
-      this.reads.rejectAll(() => new DriverStoppedError());
-      void this.o.transport.stop();
+      this.halt('persisting or applying failed', err);
       return;
     }
     // Work that arrived during the last await still needs a pass.
@@ -400,8 +396,13 @@ export class RaftDriver {
     this.log.info('restored snapshot', { index: snap.metadata.index, term: snap.metadata.term });
   }
 
+  /**
+   * Captures the state machine at the applied index inside the loop (it must not change while
+   * being read), but writes, fsyncs and compacts in the background: a large snapshot would
+   * otherwise stall replication for as long as the disk takes.
+   */
   private async maybeSnapshot(): Promise<void> {
-    if (this.applied - this.snapshotIndex < this.o.snapshotEntries) return;
+    if (this.snapshotting || this.applied - this.snapshotIndex < this.o.snapshotEntries) return;
     const index = this.applied;
     const app = await this.o.stateMachine.snapshot();
     const snap = this.storage.createSnapshot(
@@ -409,6 +410,13 @@ export class RaftDriver {
       this.confState,
       encodeSnapshotEnvelope(this.addresses, app),
     );
+    this.snapshotting = this.persistSnapshot(snap)
+      .catch((err: unknown) => this.halt('saving a snapshot failed', err))
+      .finally(() => (this.snapshotting = undefined));
+  }
+
+  private async persistSnapshot(snap: Snapshot): Promise<void> {
+    const { index } = snap.metadata;
     await this.snapshots.save(snap);
     await this.wal.saveSnapshotMarker(snap.metadata);
     this.snapshotIndex = index;
@@ -421,6 +429,17 @@ export class RaftDriver {
   }
 
   // ---- helpers ------------------------------------------------------------------------
+
+  /** A failed fsync leaves the durable state unknown; carrying on could ack lost writes. */
+  private halt(what: string, err: unknown): void {
+    if (this.stopped) return;
+    this.log.error(`raft driver halted: ${what}`, { err: String(err) });
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.proposals.rejectAll(() => new ProposalOutcomeUnknownError(String(err)));
+    this.reads.rejectAll(() => new DriverStoppedError());
+    void this.o.transport.stop();
+  }
 
   /** Appends a proposal on this node if it leads, and registers who waits for it. */
   private placeProposal(

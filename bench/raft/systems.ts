@@ -1,0 +1,84 @@
+import os from 'node:os';
+import path from 'node:path';
+import { tlsCredentialsFromDir } from '../../test/support/raft-kv/grpc.pool';
+import { KvCluster } from '../../test/support/raft-kv/kv-cluster';
+import { RaftKvClient } from '../../test/support/raft-kv/kv.client';
+import { startEtcdCluster } from './etcd-cluster';
+import { EtcdKvClient } from './etcd-kv.client';
+
+/**
+ * The two systems the Raft benchmarks compare, behind one shape: three members on loopback,
+ * real fsync, mutual TLS on every connection (Shoal always runs mTLS, so etcd gets it too).
+ */
+export interface SystemUnderTest {
+  name: 'shoal' | 'etcd';
+  describe: string;
+  put(key: string, value: Buffer): Promise<void>;
+  /** The id of the member that leads now. */
+  leader(): Promise<string>;
+  kill(member: string, signal: NodeJS.Signals): Promise<void>;
+  restart(member: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startShoal(): Promise<SystemUnderTest> {
+  const cluster = await KvCluster.create({ size: 3 });
+  await cluster.startAll();
+  const client = new RaftKvClient(cluster.clientAddresses, {
+    credentials: tlsCredentialsFromDir(path.join(cluster.dir, 'pki'), 'client'),
+    leaderWaitMs: 20_000,
+  });
+  await client.connect();
+  return {
+    name: 'shoal',
+    describe: `shoal raft × 3 (mTLS, fsync) in ${cluster.dir}`,
+    put: async (key, value) => {
+      await client.put(key, value);
+    },
+    leader: async () => {
+      const l = await client.refreshLeader();
+      if (!l) throw new Error('no shoal leader');
+      return l.id;
+    },
+    kill: (member, signal) => cluster.kill(member, signal),
+    restart: (member) => cluster.start(member),
+    stop: async () => {
+      client.close();
+      await cluster.destroy();
+    },
+  };
+}
+
+export async function startEtcd(): Promise<SystemUnderTest> {
+  const cluster = await startEtcdCluster({ baseDir: os.tmpdir(), tls: 'generate' });
+  const creds = cluster.clientCredentials();
+  const client = new EtcdKvClient({
+    endpoints: cluster.endpoints,
+    target: 'leader',
+    leaderWaitMs: 20_000,
+    ...(creds ? { credentials: creds } : {}),
+  });
+  await client.connect();
+  const member = (name: string) => {
+    const m = cluster.members.find((x) => x.name === name);
+    if (!m) throw new Error(`no etcd member ${name}`);
+    return m;
+  };
+  return {
+    name: 'etcd',
+    describe: `etcd ${cluster.version} × 3 (mTLS, fsync) in ${cluster.rootDir}`,
+    put: async (key, value) => {
+      await client.put(key, value);
+    },
+    leader: async () => (await cluster.leader()).name,
+    kill: (name, signal) => member(name).kill(signal),
+    restart: async (name) => {
+      await member(name).restart();
+      await cluster.waitHealthy();
+    },
+    stop: async () => {
+      client.close();
+      await cluster.stop();
+    },
+  };
+}
