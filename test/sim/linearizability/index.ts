@@ -1,0 +1,3 @@
+export * from './history.types';
+export * from './kv.model';
+export * from './wing-gong.checker';
