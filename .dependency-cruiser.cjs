@@ -21,7 +21,8 @@ module.exports = {
     },
     {
       name: 'raft-core-self-contained',
-      comment: 'The Raft core depends on nothing outside itself, so the simulator can run it alone.',
+      comment:
+        'The Raft core depends on nothing outside itself, so the simulator can run it alone.',
       severity: 'error',
       from: { path: '^libs/raft/src/core/', pathNot: '\\.spec\\.ts$' },
       to: { pathNot: '^libs/raft/src/core/' },
