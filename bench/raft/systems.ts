@@ -21,8 +21,14 @@ export interface SystemUnderTest {
   stop(): Promise<void>;
 }
 
+/** etcd 3.4's default --snapshot-count, so both systems snapshot equally often. */
+const SNAPSHOT_ENTRIES = 100_000;
+
 export async function startShoal(): Promise<SystemUnderTest> {
-  const cluster = await KvCluster.create({ size: 3 });
+  const cluster = await KvCluster.create({
+    size: 3,
+    nodeArgs: ['--snapshot-entries', String(SNAPSHOT_ENTRIES)],
+  });
   await cluster.startAll();
   const client = new RaftKvClient(cluster.clientAddresses, {
     credentials: tlsCredentialsFromDir(path.join(cluster.dir, 'pki'), 'client'),
@@ -31,7 +37,7 @@ export async function startShoal(): Promise<SystemUnderTest> {
   await client.connect();
   return {
     name: 'shoal',
-    describe: `shoal raft × 3 (mTLS, fsync) in ${cluster.dir}`,
+    describe: `shoal raft × 3 (mTLS, fsync, snapshot every ${SNAPSHOT_ENTRIES} entries) in ${cluster.dir}`,
     put: async (key, value) => {
       await client.put(key, value);
     },
