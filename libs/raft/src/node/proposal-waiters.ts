@@ -12,9 +12,15 @@ interface Waiter {
  * Proposals waiting for their entry to be applied, keyed by log index. The core tells us the
  * index and term a proposal got; if a different term shows up at that index when it is applied,
  * a new leader overwrote it and it will never apply: that is a certain drop, safe to retry.
+ *
+ * One index can have several waiters: a leader whose uncommitted tail was cut short by a newer
+ * leader may lead again and append at an index it already proposed at, in an older term. The
+ * older proposal is not settled then (it may still be the one that commits, from another
+ * member's log), only when the index is applied, and its timer must not take the newer one
+ * with it.
  */
 export class ProposalWaiters {
-  private readonly byIndex = new Map<number, Waiter>();
+  private readonly byIndex = new Map<number, Set<Waiter>>();
   private emptied: (() => void)[] = [];
 
   /** Resolves once no proposal is waiting. */
@@ -32,12 +38,21 @@ export class ProposalWaiters {
 
   wait(index: number, term: number, timeoutMs: number, onTimeout: () => Error) {
     return new Promise<{ index: number; term: number }>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.byIndex.delete(index);
-        reject(onTimeout());
-        this.settled();
-      }, timeoutMs);
-      this.byIndex.set(index, { term, resolve, reject, timer });
+      const w: Waiter = {
+        term,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const at = this.byIndex.get(index);
+          at?.delete(w);
+          if (at?.size === 0) this.byIndex.delete(index);
+          reject(onTimeout());
+          this.settled();
+        }, timeoutMs),
+      };
+      let at = this.byIndex.get(index);
+      if (!at) this.byIndex.set(index, (at = new Set()));
+      at.add(w);
     });
   }
 
@@ -45,31 +60,38 @@ export class ProposalWaiters {
   applied(entries: readonly Entry[]): void {
     if (this.byIndex.size === 0) return;
     for (const e of entries) {
-      const w = this.byIndex.get(e.index);
-      if (!w) continue;
+      const at = this.byIndex.get(e.index);
+      if (!at) continue;
       this.byIndex.delete(e.index);
-      clearTimeout(w.timer);
-      if (w.term === e.term) w.resolve({ index: e.index, term: e.term });
-      else w.reject(new ProposalDroppedError(`overwritten by term ${e.term} at index ${e.index}`));
+      for (const w of at) {
+        clearTimeout(w.timer);
+        if (w.term === e.term) w.resolve({ index: e.index, term: e.term });
+        else
+          w.reject(new ProposalDroppedError(`overwritten by term ${e.term} at index ${e.index}`));
+      }
     }
     this.settled();
   }
 
   /** Settles waiters at or below an index that was skipped (covered by a restored snapshot). */
   skippedTo(index: number, error: () => Error): void {
-    for (const [i, w] of this.byIndex) {
+    for (const [i, at] of this.byIndex) {
       if (i > index) continue;
       this.byIndex.delete(i);
-      clearTimeout(w.timer);
-      w.reject(error());
+      for (const w of at) {
+        clearTimeout(w.timer);
+        w.reject(error());
+      }
     }
     this.settled();
   }
 
   rejectAll(error: () => Error): void {
-    for (const w of this.byIndex.values()) {
-      clearTimeout(w.timer);
-      w.reject(error());
+    for (const at of this.byIndex.values()) {
+      for (const w of at) {
+        clearTimeout(w.timer);
+        w.reject(error());
+      }
     }
     this.byIndex.clear();
     this.settled();
@@ -106,6 +128,22 @@ export class ReadWaiters {
     if (!w) return;
     w.index = index;
     this.release(applied);
+  }
+
+  /** Contexts of reads no leader has answered yet. */
+  unanswered(): string[] {
+    const out: string[] = [];
+    for (const [ctx, w] of this.byCtx) if (w.index === undefined) out.push(ctx);
+    return out;
+  }
+
+  /** Fails one read now (its request could not even be placed). */
+  reject(ctx: string, err: Error): void {
+    const w = this.byCtx.get(ctx);
+    if (!w) return;
+    this.byCtx.delete(ctx);
+    clearTimeout(w.timer);
+    w.reject(err);
   }
 
   release(applied: number): void {

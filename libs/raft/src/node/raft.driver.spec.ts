@@ -1,9 +1,29 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { Role } from '../core/types';
-import { NotLeaderError, ProposalDroppedError } from './driver.errors';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  EntryType,
+  type Message,
+  MessageType,
+  type NodeId,
+  Role,
+  type Snapshot,
+} from '../core/types';
+import { SnapshotStore } from '../snapshot';
+import { MemoryNetwork, type MemoryTransport } from '../transport/memory.transport';
+import { Wal } from '../wal';
+import {
+  NotLeaderError,
+  ProposalDroppedError,
+  ProposalOutcomeUnknownError,
+  ProposalTimeoutError,
+} from './driver.errors';
 import { resolveDriverOptions } from './driver.options';
-import { type RaftDriver } from './raft.driver';
-import { DriverCluster, waitUntil } from './testing/driver-cluster';
+import { encodeSnapshotEnvelope } from './membership.codec';
+import { ProposalWaiters } from './proposal-waiters';
+import { RaftDriver } from './raft.driver';
+import { DriverCluster, ListStateMachine, waitUntil } from './testing/driver-cluster';
 
 const enc = (s: string) => Buffer.from(s, 'utf8');
 let cluster: DriverCluster | undefined;
@@ -148,6 +168,249 @@ describe('RaftDriver', () => {
       5_000,
       'd applies',
     );
+  });
+});
+
+/** A message from a peer the test plays by hand. */
+function msg(type: MessageType, from: NodeId, to: NodeId, fields: Partial<Message> = {}): Message {
+  const base = { logTerm: 0, index: 0, entries: [], commit: 0, reject: false, rejectHint: 0 };
+  return { type, from, to, term: 0, ...base, ...fields };
+}
+
+/** A transport on `net` whose received messages land in `inbox`; the test speaks through it. */
+async function puppet(net: MemoryNetwork, id: NodeId, peers: NodeId[], inbox: Message[]) {
+  const t: MemoryTransport = net.transport(id);
+  for (const p of peers) t.setPeer(p, `mem:${p}`);
+  await t.start({
+    onMessage: (m) => inbox.push(m),
+    onUnreachable: () => undefined,
+    onSnapshotStatus: () => undefined,
+  });
+  return t;
+}
+
+describe('RaftDriver edge cases', () => {
+  const dirs: string[] = [];
+  const drivers: RaftDriver[] = [];
+  afterEach(async () => {
+    for (const d of drivers.splice(0)) await d.stop({ transferLeadership: false });
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    vi.restoreAllMocks();
+  });
+  const tmp = () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'shoal-driver-edge-'));
+    dirs.push(d);
+    return d;
+  };
+  const quiet = { tickMs: 1_000, electionTicks: 50, fsync: false } as const;
+
+  it('does not revive WAL entries a snapshot from the leader replaced (no vote for a log missing committed entries)', async () => {
+    // The data dir of a follower x of {v..z} that held uncommitted entries 2..10 from term 3,
+    // then installed the leader's snapshot (index 5, term 5) and crashed before any newer
+    // entry overwrote that stale tail in its WAL.
+    const dir = tmp();
+    const ids = ['v', 'w', 'x', 'y', 'z'];
+    const book = new Map(ids.map((i) => [i, `mem:${i}`]));
+    const snap = (index: number, term: number): Snapshot => ({
+      metadata: { index, term, confState: { voters: ids, learners: [] } },
+      data: encodeSnapshotEnvelope(book, new ListStateMachine().snapshot()),
+    });
+    const snaps = new SnapshotStore(path.join(dir, 'snap'), { fsync: false });
+    const { wal } = await Wal.open(path.join(dir, 'wal'), { fsync: false });
+    await snaps.save(snap(1, 1));
+    await wal.saveSnapshotMarker(snap(1, 1).metadata);
+    const stale = Array.from({ length: 9 }, (_, i) => ({
+      index: i + 2,
+      term: 3,
+      type: EntryType.Normal,
+      data: enc(`stale${i}`),
+    }));
+    await wal.save({ term: 3, vote: 'v', commit: 1 }, stale, true);
+    await snaps.save(snap(5, 5));
+    await wal.saveSnapshotMarker(snap(5, 5).metadata);
+    await wal.save({ term: 5, vote: '', commit: 5 }, [], true);
+    await wal.close();
+
+    const net = new MemoryNetwork();
+    const inbox: Message[] = [];
+    const y = await puppet(net, 'y', ['x'], inbox);
+    const x = await RaftDriver.start({
+      id: 'x',
+      dataDir: dir,
+      transport: net.transport('x'),
+      stateMachine: new ListStateMachine(),
+      ...quiet,
+    });
+    drivers.push(x);
+    // y's log ends at (4, term 5): it lacks entry 5, which the snapshot proves committed.
+    y.send([msg(MessageType.Vote, 'y', 'x', { term: 6, index: 4, logTerm: 5 })]);
+    await waitUntil(() => inbox.length > 0, 2_000, 'an answer to the vote request');
+    expect(inbox[0]).toMatchObject({ type: MessageType.VoteResp, reject: true });
+  });
+
+  it('an answer to a ReadIndex request from before a restart does not release a new read', async () => {
+    const dir = tmp();
+    const net = new MemoryNetwork();
+    const inbox: Message[] = [];
+    const a = await puppet(net, 'a', ['b'], inbox);
+    const members = ['a', 'b', 'c'].map((id) => ({ id, address: `mem:${id}` }));
+    const startB = async () => {
+      const d = await RaftDriver.start({
+        id: 'b',
+        dataDir: dir,
+        transport: net.transport('b'),
+        stateMachine: new ListStateMachine(),
+        bootstrap: members,
+        ...quiet,
+      });
+      a.send([msg(MessageType.Heartbeat, 'a', 'b', { term: 2, commit: 1 })]);
+      await waitUntil(() => d.leaderId() === 'a', 2_000, 'b to follow a');
+      return d;
+    };
+    const readIndexCtx = async () => {
+      await waitUntil(
+        () => inbox.some((m) => m.type === MessageType.ReadIndex),
+        2_000,
+        'a ReadIndex request',
+      );
+      const i = inbox.findIndex((m) => m.type === MessageType.ReadIndex);
+      return inbox.splice(i, 1)[0]!.context!;
+    };
+
+    const first = await startB();
+    const before = first.readBarrier().catch((e: unknown) => e);
+    const oldCtx = await readIndexCtx();
+    await first.stop({ transferLeadership: false });
+    await before;
+
+    const b = await startB();
+    drivers.push(b);
+    let released = false;
+    const read = b.readBarrier().then(() => (released = true));
+    const newCtx = await readIndexCtx();
+    // The leader answers the request b made before it restarted.
+    a.send([msg(MessageType.ReadIndexResp, 'a', 'b', { term: 2, index: 1, context: oldCtx })]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(released).toBe(false);
+    a.send([msg(MessageType.ReadIndexResp, 'a', 'b', { term: 2, index: 1, context: newCtx })]);
+    await read;
+  });
+
+  it('a read pending when the leader fails is asked again of the next leader instead of timing out', async () => {
+    cluster = new DriverCluster(['a', 'b', 'c'], { proposalTimeoutMs: 5_000 });
+    await cluster.startAll();
+    await write(cluster, 'x');
+    const leader = await cluster.waitForLeader();
+    const follower = [...cluster.drivers.values()].find((d) => d !== leader)!;
+    await waitUntil(
+      () => follower.leaderId() === leader.id,
+      5_000,
+      'the follower to learn the leader',
+    );
+    cluster.net.isolate(leader.id);
+    const started = Date.now();
+    await follower.readBarrier();
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(cluster.machines.get(follower.id)!.items).toEqual(['x']);
+  });
+
+  it('keeps the address of the leader that sent a snapshot whose address book predates it', async () => {
+    // d joined after its latest snapshot was taken, then became leader, and now admits e.
+    const net = new MemoryNetwork();
+    const inbox: Message[] = [];
+    const d = await puppet(net, 'd', ['e'], inbox);
+    const e = await RaftDriver.start({
+      id: 'e',
+      dataDir: tmp(),
+      transport: net.transport('e'),
+      stateMachine: new ListStateMachine(),
+      peers: [{ id: 'd', address: 'mem:d' }],
+      ...quiet,
+    });
+    drivers.push(e);
+    const book = new Map(['a', 'b', 'c'].map((i) => [i, `mem:${i}`]));
+    const snapshot: Snapshot = {
+      metadata: { index: 10, term: 2, confState: { voters: ['a', 'b', 'c'], learners: [] } },
+      data: encodeSnapshotEnvelope(book, new ListStateMachine().snapshot()),
+    };
+    d.send([msg(MessageType.Snap, 'd', 'e', { term: 3, snapshot })]);
+    await waitUntil(() => e.status().applied === 10, 2_000, 'e to install the snapshot');
+    inbox.length = 0;
+    d.send([msg(MessageType.App, 'd', 'e', { term: 3, index: 10, logTerm: 2, commit: 10 })]);
+    await waitUntil(
+      () => inbox.some((m) => m.type === MessageType.AppResp),
+      2_000,
+      'e to answer the leader',
+    );
+  });
+
+  it('tells leader listeners the term of the new leader', async () => {
+    cluster = new DriverCluster(['a']);
+    const d = await cluster.start('a');
+    const seen: { leader: NodeId | undefined; term: number }[] = [];
+    d.onLeaderChange((leader, term) => seen.push({ leader, term }));
+    await waitUntil(() => seen.length > 0, 5_000, 'a leader change');
+    expect(seen[0]).toEqual({ leader: 'a', term: d.status().term });
+  });
+
+  it('stop() after a halt still waits for the loop and closes the WAL', async () => {
+    cluster = new DriverCluster(['a']);
+    const d = await cluster.start('a');
+    await cluster.waitForLeader();
+    cluster.machines.get('a')!.apply = () => {
+      throw new Error('state machine failure');
+    };
+    await expect(d.propose(enc('x'))).rejects.toBeInstanceOf(ProposalOutcomeUnknownError);
+    const close = vi.spyOn(Wal.prototype, 'close');
+    await cluster.stop('a');
+    expect(close).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('ProposalWaiters', () => {
+  afterEach(() => void vi.useRealTimers());
+  const entry = (index: number, term: number) => ({
+    index,
+    term,
+    type: EntryType.Normal,
+    data: enc('e'),
+  });
+  /** How `p` has settled so far (timers are fake, so only microtasks can settle it). */
+  const track = <T>(p: Promise<T>) => {
+    const s: { outcome: { v: T } | { e: unknown } | 'pending' } = { outcome: 'pending' };
+    p.then(
+      (v) => (s.outcome = { v }),
+      (e: unknown) => (s.outcome = { e }),
+    );
+    return s;
+  };
+  const flush = async () => {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
+
+  it('a newer proposal at an index an older one still waits on survives the older timeout', async () => {
+    vi.useFakeTimers();
+    const w = new ProposalWaiters();
+    const older = track(w.wait(12, 5, 100, () => new ProposalTimeoutError(100)));
+    const newer = track(w.wait(12, 7, 1_000, () => new ProposalTimeoutError(1_000)));
+    vi.advanceTimersByTime(150);
+    await flush();
+    expect(older.outcome).toEqual({ e: expect.any(ProposalTimeoutError) });
+    w.applied([entry(12, 7)]);
+    await flush();
+    expect(newer.outcome).toEqual({ v: { index: 12, term: 7 } });
+  });
+
+  it('settles both proposals at one index by the term that is applied there', async () => {
+    vi.useFakeTimers();
+    const w = new ProposalWaiters();
+    const older = track(w.wait(12, 5, 1_000, () => new ProposalTimeoutError(1_000)));
+    const newer = track(w.wait(12, 7, 1_000, () => new ProposalTimeoutError(1_000)));
+    w.applied([entry(12, 5)]);
+    await flush();
+    expect(older.outcome).toEqual({ v: { index: 12, term: 5 } });
+    expect(newer.outcome).toEqual({ e: expect.any(ProposalDroppedError) });
+    await w.whenEmpty();
   });
 });
 

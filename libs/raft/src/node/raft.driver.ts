@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type Logger } from '@shoal/common';
 import { decodeConfChange } from '../core/conf-change.codec';
 import { type MemoryStorage } from '../core/memory-storage';
@@ -61,9 +62,16 @@ export class RaftDriver {
   private ticker: NodeJS.Timeout | undefined;
   private processing: Promise<void> | undefined;
   private snapshotting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
   private kicked = false;
   private stopped = false;
   private readSeq = 0;
+  /**
+   * Makes ReadIndex contexts unique across restarts, not just within one run: the leader keeps
+   * a pending request (and may still send its answer) from before we restarted, and a new read
+   * that reused its context would be merged into it and released at its older index.
+   */
+  private readonly readNonce = randomBytes(8).toString('hex');
   private leader: NodeId | undefined;
   private term = 0;
   private applied: number;
@@ -219,13 +227,22 @@ export class RaftDriver {
   readBarrier(): Promise<void> {
     if (this.stopped) return Promise.reject(new DriverStoppedError());
     if (!this.leaderId()) return Promise.reject(this.notLeader());
-    const ctx = `${this.o.id}:${++this.readSeq}`;
+    const ctx = `${this.o.id}:${this.readNonce}:${++this.readSeq}`;
     const done = this.reads.wait(ctx, this.o.proposalTimeoutMs, () => {
       return new ProposalTimeoutError(this.o.proposalTimeoutMs);
     });
-    this.node.readIndex(Buffer.from(ctx, 'utf8'));
+    this.requestReadIndex(ctx);
     this.kick();
     return done;
+  }
+
+  private requestReadIndex(ctx: string): void {
+    try {
+      this.node.readIndex(Buffer.from(ctx, 'utf8'));
+    } catch (err) {
+      // No leader to ask: fail the read now rather than leave it to time out unobserved.
+      this.reads.reject(ctx, err instanceof CoreDroppedError ? this.notLeader() : (err as Error));
+    }
   }
 
   /** Hands leadership to `to`, or to the most up-to-date voter, and waits until it has it. */
@@ -263,9 +280,14 @@ export class RaftDriver {
    * Graceful stop. A leader first hands leadership to the most up-to-date voter and waits for
    * its own in-flight proposals to apply under the new leader, so clients see no failures.
    */
-  async stop(opts: { transferLeadership?: boolean } = {}): Promise<void> {
-    if (this.stopped) return;
-    if (opts.transferLeadership ?? true) {
+  stop(opts: { transferLeadership?: boolean } = {}): Promise<void> {
+    // Also after a halt: the loop or a snapshot may still be writing, and the WAL is open.
+    this.stopping ??= this.shutdown(opts.transferLeadership ?? true);
+    return this.stopping;
+  }
+
+  private async shutdown(transfer: boolean): Promise<void> {
+    if (transfer && !this.stopped) {
       try {
         await this.transferLeadership();
         await this.drainProposals(this.electionTimeoutMs() * 2);
@@ -275,12 +297,15 @@ export class RaftDriver {
     }
     this.stopped = true;
     if (this.ticker) clearInterval(this.ticker);
-    await this.processing;
-    await this.snapshotting;
-    await this.o.transport.stop();
-    await this.wal.close();
-    this.proposals.rejectAll(() => new DriverStoppedError());
-    this.reads.rejectAll(() => new DriverStoppedError());
+    try {
+      await this.processing;
+      await this.snapshotting;
+      await this.o.transport.stop();
+      await this.wal.close();
+    } finally {
+      this.proposals.rejectAll(() => new DriverStoppedError());
+      this.reads.rejectAll(() => new DriverStoppedError());
+    }
   }
 
   // ---- the Ready loop -----------------------------------------------------------------
@@ -331,8 +356,9 @@ export class RaftDriver {
     for (const rs of rd.readStates) {
       this.reads.readState(Buffer.from(rs.requestCtx).toString('utf8'), rs.index, this.applied);
     }
-    if (rd.softState) this.noteSoftState(rd.softState.lead, rd.softState.role);
+    // Term first: leader listeners are told the term of the leader they are told about.
     if (rd.hardState) this.term = rd.hardState.term;
+    if (rd.softState) this.noteSoftState(rd.softState.lead, rd.softState.role);
 
     // 4. Advance.
     this.node.advance();
@@ -376,6 +402,12 @@ export class RaftDriver {
 
   private async restoreSnapshot(snap: Snapshot): Promise<void> {
     const { addresses, app } = decodeSnapshotEnvelope(snap.data);
+    // The book is as of the snapshot's index. A leader that joined after its latest snapshot
+    // is missing from it, yet we must keep answering it (it is usually why `peers` named it);
+    // the entries that follow will record it again.
+    const lead = this.node.leaderId();
+    const leadAddress = this.addresses.get(lead);
+    if (lead && leadAddress !== undefined && !addresses.has(lead)) addresses.set(lead, leadAddress);
     for (const id of this.addresses.keys()) {
       if (!addresses.has(id) && id !== this.o.id) this.o.transport.removePeer(id);
     }
@@ -477,6 +509,13 @@ export class RaftDriver {
     if (leader === this.leader) return;
     this.leader = leader;
     this.log.info('leader changed', { leader, role });
+    // Reads not yet answered went to the previous leader, which dropped them when it lost
+    // office (or never got them). Ask the new one, rather than letting them time out. The
+    // same context is safe to answer twice: either answer comes from a leader confirmed by a
+    // quorum after the read began.
+    if (leader !== undefined) {
+      for (const ctx of this.reads.unanswered()) this.requestReadIndex(ctx);
+    }
     for (const l of this.leaderListeners) l(leader, this.term);
   }
 
