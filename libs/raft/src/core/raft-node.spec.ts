@@ -158,6 +158,19 @@ describe('RaftNode.step robustness', () => {
     expect(n.hasReady()).toBe(false);
   });
 
+  it('drops term-0 messages other than forwarded requests, so they cannot skip term checks', () => {
+    const n = node(s);
+    // A term-0 heartbeat or append would otherwise be treated as local and move the commit index.
+    n.step({ ...emptyMessage(MessageType.Heartbeat, 'a', 'b'), commit: 1 });
+    n.step({ ...emptyMessage(MessageType.App, 'a', 'b'), index: 1, logTerm: 1, commit: 1 });
+    expect(() =>
+      n.step({ ...emptyMessage(MessageType.Vote, 'a', 'b'), index: 9, logTerm: 9 }),
+    ).not.toThrow();
+    expect(n.status().softState.lead).toBe('');
+    expect(n.status().hardState).toEqual({ term: 1, vote: '', commit: 1 });
+    expect(n.hasReady()).toBe(false);
+  });
+
   it('drops stale and unanswerable requests without throwing', () => {
     const n = node(s);
     // A forwarded proposal reaching a follower that knows no leader.

@@ -52,6 +52,13 @@ const LOCAL_ONLY = new Set<MessageType>([
   MessageType.CheckQuorum,
 ]);
 
+/** Requests a follower forwards to its leader; they carry no term. */
+const TERMLESS_REMOTE = new Set<MessageType>([
+  MessageType.Prop,
+  MessageType.ReadIndex,
+  MessageType.TransferLeader,
+]);
+
 const RESPONSES = new Set<MessageType>([
   MessageType.AppResp,
   MessageType.VoteResp,
@@ -209,6 +216,10 @@ export class RaftNode {
     for (const n of [m.term, m.logTerm, m.index, m.commit, m.rejectHint]) {
       if (!Number.isSafeInteger(n) || n < 0) return 'bad numeric field';
     }
+    // Only requests a follower forwards carry no term; anything else at term 0 would skip the
+    // term checks (a term-0 MsgApp could move the commit index).
+    if (m.term === 0 && !TERMLESS_REMOTE.has(m.type))
+      return 'term 0 on a message that needs a term';
     if (!Array.isArray(m.entries)) return 'bad entries';
     if (m.type === MessageType.App) {
       for (let i = 0; i < m.entries.length; i++) {

@@ -75,23 +75,7 @@ export async function openDurableState(o: ResolvedDriverOptions): Promise<Durabl
   for (const p of o.peers ?? []) if (!addresses.has(p.id)) addresses.set(p.id, p.address);
 
   const after = snap?.metadata.index ?? 0;
-  let entries = state.entries.filter((e) => e.index > after);
-  if (snap && entries.length > 0 && entries[0]!.term < snap.metadata.term) {
-    // A follower that installs a leader's snapshot drops its whole log in memory, but the WAL
-    // keeps the entries it held beyond the snapshot index until new ones overwrite them. Such
-    // a tail belongs to an older, conflicting history (terms never decrease along a real log,
-    // and a tail written after the snapshot would have replaced it wholesale). Loaded, it
-    // would make our log look older than it is (a lower last term), and we would grant votes
-    // to candidates missing entries the snapshot proves committed.
-    o.logger.warn('dropping stale WAL entries left behind an installed snapshot', {
-      snapshot: after,
-      snapshotTerm: snap.metadata.term,
-      from: entries[0]!.index,
-      to: entries[entries.length - 1]!.index,
-      term: entries[0]!.term,
-    });
-    entries = [];
-  }
+  const entries = state.entries.filter((e) => e.index > after);
   if (entries.length > 0 && entries[0]!.index !== after + 1) {
     throw new Error(
       `raft state in ${o.dataDir} has a gap: snapshot ends at ${after} but the WAL resumes at ${entries[0]!.index}`,

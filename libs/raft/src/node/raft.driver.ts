@@ -134,10 +134,9 @@ export class RaftDriver {
         try {
           this.node.step(m);
         } catch (err) {
-          this.log.warn('dropped a raft message the core refused', {
-            err: String(err),
-            from: m.from,
-          });
+          // The core drops malformed messages itself; what escapes is a broken invariant.
+          this.halt('the raft core hit an invariant violation', err);
+          return;
         }
         this.kick();
       },

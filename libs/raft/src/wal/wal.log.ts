@@ -11,11 +11,13 @@
  * - An entry at index i discards every held entry with index >= i (a follower replacing a
  *   conflicting suffix), but i may not be beyond last + 1 (a gap).
  * - Committed entries are never replaced.
- * - A snapshot marker at S makes entries <= S redundant; entries after S are kept. (When a
- *   follower installs a snapshot its log does not match, Raft drops its whole log in memory,
- *   while here stale entries after S survive until overwritten. That is safe, as in etcd: they
- *   are uncommitted, and no leader can match them because they conflict with the committed
- *   entry at S.) Markers never move backwards.
+ * - A snapshot marker at S (term T) makes entries <= S redundant. Entries after S are kept only
+ *   if the entry held at S has term T, i.e. they continue the snapshot's history (a leader or
+ *   follower compacting its own log). Otherwise the snapshot came from a leader whose history
+ *   replaced ours, and the tail after S is stale: it is dropped, as Raft drops it in memory.
+ *   Kept, it would make the log look older than it is after a restart and the node could vote
+ *   for a candidate that misses committed entries. Markers never move backwards.
+ *   (LogProjection holds no terms, so at write time it only checks indexes; replay decides.)
  * - After replay the held entries must start right after the snapshot (or at 1 with no
  *   snapshot), and must reach the hard state's commit index.
  */
@@ -63,8 +65,17 @@ export class ReplayLog {
     const held = this.held;
     if (held.length === 0) return undefined;
     const first = held[0].index;
-    if (m.index >= held[held.length - 1].index) this.held = [];
-    else if (m.index >= first) this.held = held.slice(m.index - first + 1);
+    if (m.index < first) return undefined;
+    if (m.index >= held[held.length - 1].index) {
+      this.held = [];
+      return undefined;
+    }
+    // Log matching: what we hold after the marker continues the snapshot's history only if our
+    // entry at its index is the snapshot's own. Otherwise it is a stale, uncommitted tail of a
+    // history the leader's snapshot replaced; kept, it would make our log look older than it
+    // is and we could vote for a candidate missing committed entries.
+    const atMarker = held[m.index - first]!;
+    this.held = atMarker.term === m.term ? held.slice(m.index - first + 1) : [];
     return undefined;
   }
 

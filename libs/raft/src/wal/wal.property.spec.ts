@@ -101,7 +101,10 @@ class Model {
 
   setMarker(m: SnapshotMetadata): void {
     this.marker = m;
-    this.log = this.log.filter((e) => e.index > m.index);
+    if (this.log.length === 0 || m.index < this.log[0].index) return;
+    // Entries after the marker survive only if they continue the snapshot's history.
+    const atMarker = this.log.find((e) => e.index === m.index);
+    this.log = atMarker?.term === m.term ? this.log.filter((e) => e.index > m.index) : [];
   }
 
   expected(): WalState {

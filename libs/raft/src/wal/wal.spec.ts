@@ -355,3 +355,26 @@ describe('Wal', () => {
     await expect(Wal.open(dir, { segmentBytes: 0 })).rejects.toThrow(RangeError);
   });
 });
+
+describe('Wal snapshot markers and the tail after them', () => {
+  it('keeps entries after a marker that continues the same history (own compaction)', async () => {
+    const { wal } = await openWal();
+    await wal.save(hs(2, 6), [...range(1, 3, 1), ...range(4, 8, 2)], true);
+    await wal.saveSnapshotMarker(marker(6, 2));
+    await wal.close();
+    const { state } = await openWal();
+    expect(state.entries.map((e) => e.index)).toEqual([7, 8]);
+  });
+
+  it('drops a stale tail after a marker from a leader whose history replaced ours', async () => {
+    const { wal } = await openWal();
+    // Uncommitted term-3 entries; then the leader's snapshot at 5 (term 5) replaces them.
+    await wal.save(hs(3, 1), range(1, 10, 3), true);
+    await wal.save(hs(5, 5), [], true);
+    await wal.saveSnapshotMarker(marker(5, 5));
+    await wal.close();
+    const { state } = await openWal();
+    expect(state.entries).toEqual([]);
+    expect(state.snapshot?.index).toBe(5);
+  });
+});
