@@ -31,8 +31,11 @@ export class Raft extends RaftState {
         const force = isTransferContext(m.context);
         // Leader lease: while we hear from a leader, a candidate is most likely a node that
         // was partitioned away; ignoring it keeps it from deposing a healthy leader.
+        // Pre-vote carries the same condition on its own (thesis §9.6): a voter grants it only
+        // if it has not heard from a leader within an election timeout.
+        const leaseApplies = this.cfg.checkQuorum || m.type === MessageType.PreVote;
         const inLease =
-          this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
+          leaseApplies && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
         if (!force && inLease) {
           this.logger.info('ignoring vote request within leader lease', {
             id: this.id,
