@@ -5,6 +5,7 @@ import { type ResolvedRaftConfig } from './raft-config';
 import { RaftInvariantError, RaftLog } from './raft-log';
 import { ReadOnly } from './read-only';
 import {
+  emptyMessage,
   type Entry,
   EntryType,
   type HardState,
@@ -165,17 +166,7 @@ export class RaftState {
 
   /** Queues a message, stamping sender and (for non-vote messages) the current term. */
   send(init: MessageInit): void {
-    const m: Message = {
-      from: NONE,
-      term: 0,
-      logTerm: 0,
-      index: 0,
-      entries: [],
-      commit: 0,
-      reject: false,
-      rejectHint: 0,
-      ...init,
-    };
+    const m: Message = { ...emptyMessage(init.type, init.to, NONE), ...init };
     if (m.from === NONE) m.from = this.id;
     const t = m.type;
     if (
