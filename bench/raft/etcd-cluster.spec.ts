@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { findEtcdBinary, startEtcdCluster } from './etcd-cluster';
+import { findEtcdBinary, liveMemberLogTails, startEtcdCluster } from './etcd-cluster';
 import { EtcdKvClient } from './etcd-kv.client';
 
 function etcdInstalled(): boolean {
@@ -71,5 +71,26 @@ describe.skipIf(!etcdInstalled())('startEtcdCluster (real etcd)', () => {
       bad.close();
       await cluster.stop();
     }
+  });
+
+  it('waitHealthy skips a member killed on purpose but fails on one that died by itself', async () => {
+    const cluster = await startEtcdCluster({ heartbeatMs: 50, electionMs: 500 });
+    try {
+      const [a, b] = cluster.members;
+      await a!.kill();
+      await cluster.waitHealthy(10_000);
+
+      // Not through kill(): as if the member had crashed, or refused its data dir on restart.
+      process.kill(b!.pid()!, 'SIGKILL');
+      while (b!.running()) await new Promise((r) => setTimeout(r, 10));
+      await expect(cluster.waitHealthy(10_000)).rejects.toThrow(/etcd-1 exited by itself/);
+
+      const tails = liveMemberLogTails();
+      expect(tails).toMatch(/--- etcd-0 \(not running\)/);
+      expect(tails).toMatch(/--- etcd-2 \(running, pid \d+\)/);
+    } finally {
+      await cluster.stop();
+    }
+    expect(liveMemberLogTails()).toBe('');
   });
 });

@@ -68,7 +68,10 @@ export interface EtcdMember {
   readonly logFile: string;
   pid(): number | undefined;
   running(): boolean;
-  /** Sends the signal (default SIGKILL, as the failover benchmark does) and waits for exit. */
+  /**
+   * Sends the signal (default SIGKILL, as the failover benchmark does) and waits for exit.
+   * `waitHealthy` leaves a member stopped this way alone until it is restarted.
+   */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts the member again on its existing data dir (rejoins with its old identity). */
   restart(): Promise<void>;
@@ -84,7 +87,10 @@ export interface EtcdCluster {
   readonly tls: boolean;
   /** Credentials a client needs for this cluster (insecure when not TLS). */
   clientCredentials(): grpc.ChannelCredentials | undefined;
-  /** Resolves once every running member serves a linearizable read. */
+  /**
+   * Resolves once every member not stopped through `kill` serves a linearizable read; a
+   * member that exited by itself (say, refusing its data dir on restart) fails it at once.
+   */
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** The member that currently leads, via Maintenance/Status. */
   leader(timeoutMs?: number): Promise<EtcdMember>;
@@ -142,6 +148,8 @@ export async function findEtcdBinary(binary?: string): Promise<EtcdBinaryInfo> {
 class Member implements EtcdMember {
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
+  /** Set by `kill`, cleared by `start`: a member down for this reason is not a failure. */
+  stoppedOnPurpose = false;
 
   constructor(
     readonly name: string,
@@ -157,6 +165,7 @@ class Member implements EtcdMember {
   start(): void {
     // Logs go straight to a file: piping them through this process would spend benchmark
     // CPU on etcd's log lines, and the file survives for a post-mortem.
+    this.stoppedOnPurpose = false;
     const fd = openSync(this.logFile, 'a');
     try {
       const child = spawn(this.binary, this.args, { stdio: ['ignore', fd, fd], env: etcdEnv() });
@@ -184,6 +193,7 @@ class Member implements EtcdMember {
   }
 
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    this.stoppedOnPurpose = true;
     if (!this.running()) return;
     this.child!.kill(signal);
     await this.exited;
@@ -221,7 +231,14 @@ function memberArgs(
     '--initial-cluster-state=new',
     '--logger=zap',
     '--log-outputs=stderr',
-    '--log-level=warn',
+    // Elections, lost leaders and rejected votes are logged at info; they are what a failed
+    // failover trial has to show. Under steady load etcd logs next to nothing at this level.
+    '--log-level=info',
+    // EtcdKvClient pings every 250 ms while calls are in flight (see its keepaliveMs); with
+    // the 5 s default a plaintext member would answer a run of pings with GOAWAY
+    // too_many_pings and cut the calls off. (With TLS etcd serves gRPC through net/http,
+    // which does not police pings.)
+    '--grpc-keepalive-min-time=100ms',
     // A 30 s run of 1 KiB puts at tens of thousands per second approaches the 2 GiB default;
     // hitting the quota would end the run with "database space exceeded" errors.
     '--quota-backend-bytes=8589934592',
@@ -312,6 +329,19 @@ function isAlive(pid: number): boolean {
 
 const liveMembers = new Set<Member>();
 let exitHookInstalled = false;
+
+/**
+ * The log tails of every member of the clusters this process runs (killed members included,
+ * stopped clusters not), for a benchmark to print when a trial fails.
+ */
+export function liveMemberLogTails(chars = 3_000): string {
+  return [...liveMembers]
+    .map((m) => {
+      const state = m.running() ? `running, pid ${m.pid()}` : 'not running';
+      return `--- ${m.name} (${state}) ---\n${m.logTail(chars)}`;
+    })
+    .join('\n');
+}
 
 /** Last line of defence against orphaned etcd processes holding ports after a crash. */
 function installExitHook(): void {
@@ -408,10 +438,14 @@ async function startOnce(
     clientCredentials: credentials,
     async waitHealthy(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
-      for (const m of members.filter((x) => x.running())) {
+      // A member killed on purpose (failover) is not expected to become healthy.
+      for (const m of members.filter((x) => !x.stoppedOnPurpose)) {
         await withClient([m.endpoint], async (c) => {
           let lastErr: unknown;
           while (Date.now() < deadline) {
+            if (!m.running()) {
+              throw new Error(`etcd member ${m.name} exited by itself:\n${m.logTail()}`);
+            }
             // A linearizable read needs a leader and a quorum behind it: the same bar a put has.
             try {
               await c.range('shoal-bench-health');
@@ -419,8 +453,6 @@ async function startOnce(
             } catch (err) {
               lastErr = err;
             }
-            // A member killed on purpose (failover) is not expected to become healthy.
-            if (!m.running()) return;
             await sleep(100);
           }
           throw new Error(

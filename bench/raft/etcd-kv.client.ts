@@ -119,6 +119,23 @@ export interface EtcdKvClientOptions {
   deadlineMs?: number;
   /** How long leader discovery keeps retrying before giving up. Default 10 000 ms. */
   leaderWaitMs?: number;
+  /**
+   * gRPC keepalive while calls are in flight: a PING every `keepaliveMs`, and the connection
+   * is dropped (failing its calls with UNAVAILABLE) if the answer takes longer than
+   * `keepaliveTimeoutMs`. Defaults 250 / 1000; 0 turns keepalive off.
+   *
+   * This is not tuning. On Linux, Node 20's HTTP/2-over-TLS client sometimes never learns
+   * that a peer it is writing to has died: when the kernel reports the peer's reset to a
+   * write rather than a read, the TLS layer keeps that write queued forever, the HTTP/2
+   * session waits for it with reading paused, and no 'end', 'close' or 'error' ever comes,
+   * although the kernel has already dropped the connection. grpc-js then keeps the channel
+   * READY; every call on it, the in-flight puts to a SIGKILLed leader included, waits for its
+   * deadline, and the channel stays dead after the member restarts on the same port. An
+   * unanswered PING is the only signal left, so it has to come well inside etcd's 1 s
+   * election timeout for a crash trial to time etcd rather than this client.
+   */
+  keepaliveMs?: number;
+  keepaliveTimeoutMs?: number;
 }
 
 export interface EtcdPutResult {
@@ -141,6 +158,7 @@ export class EtcdKvClient {
   private leader: EtcdLeader | undefined;
   private discovery: Promise<EtcdLeader> | undefined;
   private rr = 0;
+  private closed = false;
 
   constructor(opts: EtcdKvClientOptions) {
     if (opts.endpoints.length === 0) throw new Error('EtcdKvClient needs at least one endpoint');
@@ -148,11 +166,20 @@ export class EtcdKvClient {
     this.target = opts.target ?? 'leader';
     this.deadlineMs = opts.deadlineMs ?? 5_000;
     this.leaderWaitMs = opts.leaderWaitMs ?? 10_000;
+    const keepaliveMs = opts.keepaliveMs ?? 250;
+    const channelOptions =
+      keepaliveMs > 0
+        ? {
+            'grpc.keepalive_time_ms': keepaliveMs,
+            'grpc.keepalive_timeout_ms': opts.keepaliveTimeoutMs ?? 1_000,
+          }
+        : {};
     for (const ep of this.endpoints) {
       this.pools.set(
         ep,
         new ChannelPool(ep, {
           channels: opts.channelsPerEndpoint ?? 1,
+          channelOptions,
           ...(opts.credentials ? { credentials: opts.credentials } : {}),
         }),
       );
@@ -168,7 +195,10 @@ export class EtcdKvClient {
   /**
    * One Put, never retried: a failed put may or may not have been applied, and a silent retry
    * would both double-apply and hide the failure from the error count. In leader mode a
-   * failure triggers leader rediscovery, so the next put goes to wherever the leader now is.
+   * failure triggers leader rediscovery, so the next put goes to wherever the leader now is;
+   * so does an answer from a newer term than the leader was found in, since the member
+   * answered may no longer lead (it still forwards puts, but a follower's forwarded put to a
+   * leader that then dies waits for its deadline instead of failing).
    */
   async put(key: Buffer | string, value: Buffer): Promise<EtcdPutResult> {
     const { endpoint, channel } = await this.readyChannel();
@@ -177,10 +207,12 @@ export class EtcdKvClient {
       const res = (await unaryCall(channel, etcdMethods().put, req, {
         deadlineMs: this.deadlineMs,
       })) as PutResponseMsg;
-      return {
+      const result = {
         revision: Number(res.header?.revision ?? 0),
         raftTerm: Number(res.header?.raftTerm ?? 0),
       };
+      if (this.leader && result.raftTerm > this.leader.raftTerm) this.invalidateLeader(endpoint);
+      return result;
     } catch (err) {
       this.invalidateLeader(endpoint);
       throw err;
@@ -265,8 +297,14 @@ export class EtcdKvClient {
     return this.leader;
   }
 
+  /** Closes every channel; calls still waiting for a channel or a leader fail at once. */
   close(): void {
+    this.closed = true;
     for (const p of this.pools.values()) p.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('etcd client closed');
   }
 
   private async discoverLeader(): Promise<EtcdLeader> {
@@ -274,6 +312,7 @@ export class EtcdKvClient {
     let backoffMs = 10;
     let lastSeen = 'no member answered';
     while (true) {
+      this.checkOpen();
       const all = await this.statuses(Math.min(1_000, this.deadlineMs));
       const byMember = new Map(all.map((s) => [s.memberId, s]));
       const best = all.filter((s) => s.leaderId !== '0').sort((a, b) => b.raftTerm - a.raftTerm)[0];
@@ -315,6 +354,7 @@ export class EtcdKvClient {
   private async readyChannel(): Promise<{ endpoint: string; channel: grpc.Client }> {
     const giveUpAt = Date.now() + this.leaderWaitMs;
     while (true) {
+      this.checkOpen();
       const endpoint = await this.pickEndpoint();
       const channel = await this.pools.get(endpoint)!.nextReady(Math.min(1_000, this.deadlineMs));
       if (channel) return { endpoint, channel };

@@ -3,7 +3,8 @@
  * default timings (Shoal: 100 ms ticks, election after 5–10 ticks; etcd: 100 ms heartbeat,
  * 1 s election timeout).
  *
- *   npm run bench:failover -- [--trials 20] [--graceful-trials 5] [--writers 16] [--no-etcd]
+ *   npm run bench:failover -- [--trials 20] [--graceful-trials 5] [--writers 16]
+ *     [--systems shoal,etcd] [--no-etcd]
  *
  * Crash trials: SIGKILL the leader, then time from the kill to the first commit of a write
  * that was sent after the old leader was dead (so the new leader committed it). The killed
@@ -11,20 +12,26 @@
  * Graceful trials: SIGTERM the leader (both hand leadership over on SIGTERM) and count the
  * writes that failed. A write refused with a certain "not applied" answer is retried by its
  * writer, as any client would; only failures whose outcome is unknown count.
- * The last line is one JSON object.
+ * A trial step that does not finish in time fails the run, naming the step; for etcd the
+ * members' log tails follow. The last line of a successful run is one JSON object.
  */
 import { parseArgs } from 'node:util';
 import { RaftKvError } from '../../test/support/raft-kv/kv.client';
+import { liveMemberLogTails } from './etcd-cluster';
 import { describeMachine, formatMachine } from './machine';
 import { median, percentile, round } from './stats';
 import { type SystemUnderTest, startEtcd, startShoal } from './systems';
 import { keyFor, makeValue } from './workload';
+
+const SYSTEMS = { shoal: startShoal, etcd: startEtcd };
+type SystemName = keyof typeof SYSTEMS;
 
 const { values: args } = parseArgs({
   options: {
     trials: { type: 'string', default: '20' },
     'graceful-trials': { type: 'string', default: '5' },
     writers: { type: 'string', default: '16' },
+    systems: { type: 'string', default: 'shoal,etcd' },
     'no-etcd': { type: 'boolean', default: false },
   },
 });
@@ -35,8 +42,36 @@ function count(name: 'trials' | 'graceful-trials' | 'writers'): number {
   return v;
 }
 
+function systemsToRun(): SystemName[] {
+  const names = args.systems!.split(',').filter((s) => s !== '');
+  for (const n of names) {
+    if (!(n in SYSTEMS)) throw new Error(`--systems: unknown system '${n}' (shoal, etcd)`);
+  }
+  return (names as SystemName[]).filter((n) => !(n === 'etcd' && args['no-etcd']));
+}
+
+/** Kill to first commit; etcd's worst elections under load take a few seconds. */
+const COMMIT_TIMEOUT_MS = 30_000;
+/** Restart to first commit after it; etcd's restart alone may wait 30 s for health. */
+const SETTLE_TIMEOUT_MS = 60_000;
+
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs one step of a trial; one that fails or overruns fails the run under its name. */
+async function step<T>(name: string, timeoutMs: number, f: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not done within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([f(), overrun]);
+  } catch (err) {
+    throw new Error(`${name}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Closed-loop writers that report commits and failures to whoever is watching. */
 class Writers {
@@ -72,25 +107,14 @@ class Writers {
   }
 
   /** The completion time of the first write sent at or after `from` that commits. */
-  firstCommitSentAfter(from: number, timeoutMs = 30_000): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no commit within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      this.watchers.push({
-        from,
-        resolve: (t) => {
-          clearTimeout(timer);
-          resolve(t);
-        },
-      });
-    });
+  firstCommitSentAfter(from: number): Promise<number> {
+    return new Promise((resolve) => this.watchers.push({ from, resolve }));
   }
 
-  async stop(): Promise<void> {
+  /** Sends no more writes; `done` settles once the ones in flight have. */
+  halt(): Promise<void[]> {
     this.running = false;
-    await this.done;
+    return this.done;
   }
 }
 
@@ -99,38 +123,58 @@ interface SystemFigures {
   graceful_failures: number[];
 }
 
-async function measure(start: () => Promise<SystemUnderTest>): Promise<SystemFigures> {
-  const sut = await start();
+async function measure(name: SystemName): Promise<SystemFigures> {
+  const sut = await SYSTEMS[name]();
   const writers = new Writers(sut, count('writers'));
   const figures: SystemFigures = { crash_ms: [], graceful_failures: [] };
+  const settle = (trial: string, member: string) =>
+    step(`${trial}: restart→settle (${member})`, SETTLE_TIMEOUT_MS, async () => {
+      await sut.restart(member);
+      await writers.firstCommitSentAfter(now());
+    });
   try {
-    await writers.firstCommitSentAfter(now());
-    for (let i = 0; i < count('trials'); i++) {
+    await step(`${name}: start→first commit`, COMMIT_TIMEOUT_MS, () =>
+      writers.firstCommitSentAfter(now()),
+    );
+    for (let i = 1; i <= count('trials'); i++) {
+      const trial = `${name} crash ${i}`;
       await sleep(500);
-      const leader = await sut.leader();
+      const leader = await step(`${trial}: finding the leader`, COMMIT_TIMEOUT_MS, () =>
+        sut.leader(),
+      );
       const killedAt = now();
-      await sut.kill(leader, 'SIGKILL');
-      const committedAt = await writers.firstCommitSentAfter(now());
+      const committedAt = await step(`${trial}: kill→commit (${leader})`, COMMIT_TIMEOUT_MS, () =>
+        sut.kill(leader, 'SIGKILL').then(() => writers.firstCommitSentAfter(now())),
+      );
       figures.crash_ms.push(committedAt - killedAt);
-      console.log(`${sut.name} crash ${i + 1}: ${(committedAt - killedAt).toFixed(0)} ms`);
-      await sut.restart(leader);
-      await writers.firstCommitSentAfter(now());
+      console.log(`${trial}: ${(committedAt - killedAt).toFixed(0)} ms`);
+      await settle(trial, leader);
     }
-    for (let i = 0; i < count('graceful-trials'); i++) {
+    for (let i = 1; i <= count('graceful-trials'); i++) {
+      const trial = `${name} graceful ${i}`;
       await sleep(500);
-      const leader = await sut.leader();
+      const leader = await step(`${trial}: finding the leader`, COMMIT_TIMEOUT_MS, () =>
+        sut.leader(),
+      );
       const before = writers.failures;
-      await sut.kill(leader, 'SIGTERM');
-      await writers.firstCommitSentAfter(now());
+      await step(`${trial}: SIGTERM→commit (${leader})`, COMMIT_TIMEOUT_MS, () =>
+        sut.kill(leader, 'SIGTERM').then(() => writers.firstCommitSentAfter(now())),
+      );
       await sleep(500);
       figures.graceful_failures.push(writers.failures - before);
-      console.log(`${sut.name} graceful ${i + 1}: ${writers.failures - before} failed writes`);
-      await sut.restart(leader);
-      await writers.firstCommitSentAfter(now());
+      console.log(`${trial}: ${writers.failures - before} failed writes`);
+      await settle(trial, leader);
     }
+  } catch (err) {
+    // Read the logs now: stopping the cluster deletes them.
+    const logs = name === 'etcd' ? `\netcd member log tails:\n${liveMemberLogTails()}` : '';
+    throw new Error(`${(err as Error).message}\n(${sut.describe})${logs}`, { cause: err });
   } finally {
-    await writers.stop();
+    const writersDone = writers.halt();
+    // Stopped first, so that a write still waiting on the system fails at once (both clients
+    // refuse calls once closed) instead of holding the cluster up until its deadline.
     await sut.stop();
+    await writersDone;
   }
   return figures;
 }
@@ -145,14 +189,16 @@ function summary(prefix: string, f: SystemFigures): Record<string, number | null
 }
 
 async function main(): Promise<void> {
+  const systems = systemsToRun();
   console.log(formatMachine(describeMachine()));
-  const shoal = await measure(startShoal);
-  const etcd = args['no-etcd'] ? undefined : await measure(startEtcd);
+  const figures: Partial<Record<SystemName, SystemFigures>> = {};
+  for (const name of systems) figures[name] = await measure(name);
+  const { shoal, etcd } = figures;
   console.log(
     JSON.stringify({
-      ...summary('shoal', shoal),
+      ...(shoal ? summary('shoal', shoal) : {}),
       ...(etcd ? summary('etcd', etcd) : {}),
-      ...(etcd
+      ...(shoal && etcd
         ? { crash_p50_ratio: round(median(shoal.crash_ms) / median(etcd.crash_ms), 3) }
         : {}),
       trials: count('trials'),
@@ -162,7 +208,11 @@ async function main(): Promise<void> {
   );
 }
 
+// Ctrl-C: leave through process.exit, so etcd-cluster's exit hook kills the members it started.
+process.once('SIGINT', () => process.exit(130));
+process.once('SIGTERM', () => process.exit(143));
+
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

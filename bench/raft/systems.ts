@@ -33,6 +33,8 @@ export async function startShoal(): Promise<SystemUnderTest> {
   const client = new RaftKvClient(cluster.clientAddresses, {
     credentials: tlsCredentialsFromDir(path.join(cluster.dir, 'pki'), 'client'),
     leaderWaitMs: 20_000,
+    // The same keepalive the etcd client uses (see etcd-kv.client.ts for why it is needed).
+    channelOptions: { 'grpc.keepalive_time_ms': 250, 'grpc.keepalive_timeout_ms': 1_000 },
   });
   await client.connect();
   return {
