@@ -117,7 +117,9 @@ export class MemoryStorage implements Storage {
     if (offset > this.ents.length) {
       throw new UnavailableError(this.lastIndex() + 1);
     }
-    this.ents = this.ents.slice(0, offset).concat(ents.map(cloneEntry));
+    // In place: rebuilding the array made every append cost as much as the retained log.
+    this.ents.length = offset;
+    for (const e of ents) this.ents.push(cloneEntry(e));
   }
 }
 
