@@ -71,6 +71,8 @@ export class KvCluster {
     const n = this.node(id);
     if (n.process) throw new Error(`${id} is already running`);
     const args = [
+      // Extra Node flags for every member, e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile a
+      // benchmark (profiles are written when a member exits on SIGTERM).
       ...(process.env.SHOAL_KV_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       '--import',
       'tsx',
