@@ -74,12 +74,7 @@ describe('RaftDriver', () => {
     cluster = new DriverCluster(['a', 'b', 'c']);
     await cluster.startAll();
     const leader = await cluster.waitForLeader();
-    const follower = [...cluster.drivers.values()].find((d) => d !== leader)!;
-    await waitUntil(
-      () => follower.leaderId() === leader.id,
-      5_000,
-      'the follower to learn the leader',
-    );
+    const follower = await cluster.followerOf(leader);
     const err = await follower.propose(enc('nope')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotLeaderError);
     expect((err as NotLeaderError).leaderId).toBe(leader.id);
@@ -135,12 +130,7 @@ describe('RaftDriver', () => {
     cluster = new DriverCluster(['a', 'b', 'c']);
     await cluster.startAll();
     const leader = await cluster.waitForLeader();
-    const follower = [...cluster.drivers.values()].find((d) => d !== leader)!;
-    await waitUntil(
-      () => follower.leaderId() === leader.id,
-      5_000,
-      'the follower to learn the leader',
-    );
+    const follower = await cluster.followerOf(leader);
     for (let i = 0; i < 10; i++) await leader.propose(enc(`r${i}`));
     await follower.readBarrier();
     expect(cluster.machines.get(follower.id)!.items).toHaveLength(10);
@@ -301,12 +291,7 @@ describe('RaftDriver edge cases', () => {
     await cluster.startAll();
     await write(cluster, 'x');
     const leader = await cluster.waitForLeader();
-    const follower = [...cluster.drivers.values()].find((d) => d !== leader)!;
-    await waitUntil(
-      () => follower.leaderId() === leader.id,
-      5_000,
-      'the follower to learn the leader',
-    );
+    const follower = await cluster.followerOf(leader);
     cluster.net.isolate(leader.id);
     const started = Date.now();
     await follower.readBarrier();

@@ -73,6 +73,18 @@ export class DriverCluster {
     return this.leader()!;
   }
 
+  /** A running follower that already knows `leader`. */
+  async followerOf(leader: RaftDriver, timeoutMs = 5_000): Promise<RaftDriver> {
+    const follower = [...this.drivers.values()].find((d) => d !== leader);
+    if (!follower) throw new Error('no follower is running');
+    await waitUntil(
+      () => follower.leaderId() === leader.id,
+      timeoutMs,
+      'a follower to learn the leader',
+    );
+    return follower;
+  }
+
   async destroy(): Promise<void> {
     for (const id of [...this.drivers.keys()]) await this.stop(id, { transferLeadership: false });
     rmSync(this.dir, { recursive: true, force: true });
