@@ -27,6 +27,7 @@ const SNAPSHOT_ENTRIES = 100_000;
 export async function startShoal(): Promise<SystemUnderTest> {
   const cluster = await KvCluster.create({
     size: 3,
+    compiled: true,
     nodeArgs: ['--snapshot-entries', String(SNAPSHOT_ENTRIES)],
   });
   await cluster.startAll();
@@ -39,7 +40,7 @@ export async function startShoal(): Promise<SystemUnderTest> {
   await client.connect();
   return {
     name: 'shoal',
-    describe: `shoal raft × 3 (mTLS, fsync, snapshot every ${SNAPSHOT_ENTRIES} entries) in ${cluster.dir}`,
+    describe: `shoal raft × 3 (compiled, mTLS, fsync, snapshot every ${SNAPSHOT_ENTRIES} entries) in ${cluster.dir}`,
     put: async (key, value) => {
       await client.put(key, value);
     },

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeTestPki } from '../test-certs';
@@ -22,9 +22,16 @@ export interface KvClusterOptions {
   /** Where node stderr goes; defaults to a log file per node in the cluster dir. */
   inheritStderr?: boolean;
   fsync?: boolean;
+  /**
+   * Run members from the compiled build (`npm run build:bench`) instead of through tsx, as a
+   * deployment would: benchmarks measure that. Tests use the sources directly.
+   */
+  compiled?: boolean;
 }
 
+const REPO_ROOT = path.resolve(__dirname, '../../..');
 const NODE_MAIN = path.join(__dirname, 'kv-node.main.ts');
+const NODE_MAIN_COMPILED = path.join(REPO_ROOT, 'dist-bench/test/support/raft-kv/kv-node.main.js');
 
 /**
  * Real OS processes running the replicated KV on loopback, each with its own data dir and
@@ -38,6 +45,9 @@ export class KvCluster {
   ) {}
 
   static async create(opts: KvClusterOptions): Promise<KvCluster> {
+    if (opts.compiled && !existsSync(NODE_MAIN_COMPILED)) {
+      throw new Error(`${NODE_MAIN_COMPILED} is missing: run \`npm run build:bench\` first`);
+    }
     const dir = mkdtempSync(path.join(os.tmpdir(), 'shoal-kv-'));
     const cluster = new KvCluster(dir, opts);
     const ids = Array.from({ length: opts.size }, (_, i) => `n${i + 1}`);
@@ -74,9 +84,7 @@ export class KvCluster {
       // Extra Node flags for every member, e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile a
       // benchmark (profiles are written when a member exits on SIGTERM).
       ...(process.env.SHOAL_KV_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-      '--import',
-      'tsx',
-      NODE_MAIN,
+      ...(this.opts.compiled ? [NODE_MAIN_COMPILED] : ['--import', 'tsx', NODE_MAIN]),
       '--id',
       id,
       '--data-dir',
@@ -93,7 +101,7 @@ export class KvCluster {
       ...(this.opts.nodeArgs ?? []),
     ];
     const child = spawn(process.execPath, args, {
-      cwd: path.resolve(__dirname, '../../..'),
+      cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', this.opts.inheritStderr ? 'inherit' : 'pipe'],
     });
     n.process = child;
