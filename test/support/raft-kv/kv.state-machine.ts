@@ -48,27 +48,16 @@ export class KvStateMachine implements StateMachine {
     return this.appliedIndex;
   }
 
-  /** One allocation for the whole image: the map can hold a hundred thousand entries. */
-  snapshot(): Uint8Array {
-    let size = 12;
-    for (const [k, v] of this.map) size += 8 + Buffer.byteLength(k) + v.length;
-    for (const k of this.order) size += 4 + Buffer.byteLength(k);
-    const out = Buffer.allocUnsafe(size);
-    out.writeUInt32BE(this.map.size, 0);
-    out.writeUInt32BE(this.order.length, 4);
-    out.writeUInt32BE(this.appliedIndex, 8);
-    let off = 12;
-    const put = (b: string | Buffer) => {
-      const len = typeof b === 'string' ? out.write(b, off + 4, 'utf8') : b.copy(out, off + 4);
-      out.writeUInt32BE(len, off);
-      off += 4 + len;
-    };
-    for (const [k, v] of this.map) {
-      put(k);
-      put(v);
-    }
-    for (const k of this.order) put(k);
-    return out;
+  /**
+   * Captures the map and order now (shallow copies: values are never mutated in place), then
+   * serializes them into one buffer in slices that yield to the event loop, so a state of a
+   * hundred thousand keys never blocks the process for long.
+   */
+  snapshot(): Promise<Uint8Array> {
+    const entries = [...this.map];
+    const order = this.order.slice();
+    const appliedIndex = this.appliedIndex;
+    return serializeInSlices(entries, order, appliedIndex);
   }
 
   restore(data: Uint8Array): void {
@@ -93,4 +82,37 @@ export class KvStateMachine implements StateMachine {
     }
     for (let i = 0; i < orderLen; i++) this.order.push(next().toString('utf8'));
   }
+}
+
+const SLICE = 5_000;
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+async function serializeInSlices(
+  entries: [string, Buffer][],
+  order: string[],
+  appliedIndex: number,
+): Promise<Uint8Array> {
+  let size = 12;
+  for (const [k, v] of entries) size += 8 + Buffer.byteLength(k) + v.length;
+  for (const k of order) size += 4 + Buffer.byteLength(k);
+  const out = Buffer.allocUnsafe(size);
+  out.writeUInt32BE(entries.length, 0);
+  out.writeUInt32BE(order.length, 4);
+  out.writeUInt32BE(appliedIndex, 8);
+  let off = 12;
+  const put = (b: string | Buffer) => {
+    const len = typeof b === 'string' ? out.write(b, off + 4, 'utf8') : b.copy(out, off + 4);
+    out.writeUInt32BE(len, off);
+    off += 4 + len;
+  };
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0 && i % SLICE === 0) await yieldToLoop();
+    put(entries[i]![0]);
+    put(entries[i]![1]);
+  }
+  for (let i = 0; i < order.length; i++) {
+    if (i > 0 && i % SLICE === 0) await yieldToLoop();
+    put(order[i]!);
+  }
+  return out;
 }

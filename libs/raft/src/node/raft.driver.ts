@@ -336,6 +336,8 @@ export class RaftDriver {
   private async handleReady(rd: Ready): Promise<void> {
     // 1. Persist.
     if (rd.snapshot) {
+      // A snapshot of our own still being written must land first: WAL markers only go forward.
+      await this.snapshotting;
       await this.snapshots.save(rd.snapshot);
       await this.wal.saveSnapshotMarker(rd.snapshot.metadata);
       this.storage.applySnapshot(rd.snapshot);
@@ -361,7 +363,7 @@ export class RaftDriver {
 
     // 4. Advance.
     this.node.advance();
-    await this.maybeSnapshot();
+    this.maybeSnapshot();
   }
 
   private async applyEntries(entries: Entry[]): Promise<void> {
@@ -428,20 +430,22 @@ export class RaftDriver {
   }
 
   /**
-   * Captures the state machine at the applied index inside the loop (it must not change while
-   * being read), but writes, fsyncs and compacts in the background: a large snapshot would
-   * otherwise stall replication for as long as the disk takes.
+   * Starts a snapshot at the applied index. The state machine captures its state during the
+   * snapshot() call; producing the bytes, writing, fsyncing and compacting all happen in the
+   * background, so even a large snapshot does not stall replication.
    */
-  private async maybeSnapshot(): Promise<void> {
+  private maybeSnapshot(): void {
     if (this.snapshotting || this.applied - this.snapshotIndex < this.o.snapshotEntries) return;
     const index = this.applied;
-    const app = await this.o.stateMachine.snapshot();
-    const snap = this.storage.createSnapshot(
-      index,
-      this.confState,
-      encodeSnapshotEnvelope(this.addresses, app),
-    );
-    this.snapshotting = this.persistSnapshot(snap)
+    const confState = this.confState;
+    const addresses = new Map(this.addresses);
+    const image = this.o.stateMachine.snapshot();
+    this.snapshotting = Promise.resolve(image)
+      .then((app) =>
+        this.persistSnapshot(
+          this.storage.createSnapshot(index, confState, encodeSnapshotEnvelope(addresses, app)),
+        ),
+      )
       .catch((err: unknown) => this.halt('saving a snapshot failed', err))
       .finally(() => (this.snapshotting = undefined));
   }
