@@ -4,7 +4,7 @@
  *
  *   kv-node --id n1 --data-dir DIR --raft-addr H:P --client-addr H:P --pki-dir DIR
  *           --peers n1=H:P=H:P,n2=...   [--no-fsync] [--tick-ms N] [--election-ticks N]
- *           [--snapshot-entries N]
+ *           [--snapshot-entries N] [--no-applied-order]
  *
  * Prints one JSON line with "ready":true on stdout once it serves; SIGTERM stops it gracefully
  * (leadership is handed over first).
@@ -52,6 +52,8 @@ function parseConfig() {
       'tick-ms': { type: 'string' },
       'election-ticks': { type: 'string' },
       'snapshot-entries': { type: 'string' },
+      // The applied-order log exists for the crash test's checks; benchmarks turn it off.
+      'no-applied-order': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -85,6 +87,7 @@ function parseConfig() {
     tickMs: int('tick-ms'),
     electionTicks: int('election-ticks'),
     snapshotEntries: int('snapshot-entries'),
+    keepAppliedOrder: !values['no-applied-order'],
   };
 }
 
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
   const creds = credentials(cfg.pkiDir, cfg.id);
   const clientAddressOf = new Map(cfg.peers.map((p) => [p.id, p.client]));
   const members = cfg.peers.map((p) => ({ id: p.id, address: p.raft }));
-  const sm = new KvStateMachine();
+  const sm = new KvStateMachine(cfg.keepAppliedOrder);
   let stopping = false;
 
   const options: RaftDriverOptions = {
