@@ -1,17 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { etcdInstalled } from '../../test/support/etcd-installed';
 import { findEtcdBinary, liveMemberLogTails, startEtcdCluster } from './etcd-cluster';
 import { EtcdKvClient } from './etcd-kv.client';
-
-function etcdInstalled(): boolean {
-  try {
-    execFileSync('etcd', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('findEtcdBinary', () => {
   it('names the Debian packages when etcd is missing', async () => {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type * as grpc from '@grpc/grpc-js';
-import { freePorts } from '../../test/support/raft-kv/free-port';
+import { freePorts } from '../../test/support/free-port';
 import { writeTestPki } from '../../test/support/test-certs';
 import { tlsCredentialsFromDir } from '../../test/support/raft-kv/grpc.pool';
 import { EtcdKvClient } from './etcd-kv.client';

@@ -1,18 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { freePorts } from '../../test/support/raft-kv/free-port';
+import { etcdInstalled } from '../../test/support/etcd-installed';
+import { freePorts } from '../../test/support/free-port';
 import { startEtcdCluster } from './etcd-cluster';
 import { EtcdKvClient } from './etcd-kv.client';
-
-function etcdInstalled(): boolean {
-  try {
-    execFileSync('etcd', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('EtcdKvClient', () => {
   it('fails a put waiting for a leader as soon as it is closed', async () => {

@@ -1,11 +1,12 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import https from 'node:https';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { etcdInstalled } from './etcd-installed';
+import { freePorts } from './free-port';
 import {
   grpcCredentialsFor,
   issueTestCert,
@@ -116,9 +117,8 @@ describe('writeTestPki', () => {
 // etcd is Go: if it serves TLS with a node certificate and accepts another as a client
 // certificate, the benchmark's etcd cluster will too. Skipped where etcd is not installed.
 const etcd = process.env.ETCD_BIN ?? 'etcd';
-const haveEtcd = spawnSync(etcd, ['--version'], { stdio: 'ignore' }).status === 0;
 
-describe.skipIf(!haveEtcd)('Go TLS acceptance (etcd)', () => {
+describe.skipIf(!etcdInstalled(etcd))('Go TLS acceptance (etcd)', () => {
   let proc: ChildProcess | undefined;
 
   afterAll(() => {
@@ -128,7 +128,7 @@ describe.skipIf(!haveEtcd)('Go TLS acceptance (etcd)', () => {
   it('etcd serves and authenticates clients with these certificates', async () => {
     const out = path.join(dir, 'etcd');
     const certs = await writeTestPki(path.join(out, 'pki'), ['e1', 'client']);
-    const [clientPort, peerPort] = await Promise.all([freePort(), freePort()]);
+    const [clientPort, peerPort] = await freePorts(2);
     const f = (name: string) => path.join(out, 'pki', name);
     proc = spawn(
       etcd,
@@ -198,12 +198,4 @@ function httpsGet(url: string, tls: https.RequestOptions): Promise<string> {
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
   });
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
 }

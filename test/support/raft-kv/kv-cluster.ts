@@ -3,7 +3,7 @@ import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeTestPki } from '../test-certs';
-import { freePorts } from './free-port';
+import { freePorts } from '../free-port';
 
 export interface KvNodeHandle {
   id: string;

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import {
   loadRaftProto,
@@ -8,6 +7,7 @@ import {
   type PbSnapshotChunkOut,
 } from '@shoal/api';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePorts } from '../../../../test/support/free-port';
 import { grpcCredentialsFor, makeTestPki, type TestPki } from '../../../../test/support/test-certs';
 import { type Message, MessageType, type NodeId, emptyMessage } from '../core/types';
 import { GrpcTransport, type GrpcTransportOptions } from './grpc.transport';
@@ -144,15 +144,6 @@ function snapshotMessage(from: NodeId, to: NodeId, data: Uint8Array): Message {
   };
 }
 
-/** A port nothing listens on (for now). */
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
-
 describe('GrpcTransport over mTLS', () => {
   it('two nodes exchange messages both ways, in order', async () => {
     const a = await node('n1');
@@ -202,7 +193,7 @@ describe('GrpcTransport over mTLS', () => {
 
   it('reports a snapshot to an unreachable peer as failed', async () => {
     const a = await node('n1');
-    a.t.setPeer('n2', `127.0.0.1:${await freePort()}`);
+    a.t.setPeer('n2', `127.0.0.1:${(await freePorts(1))[0]!}`);
     a.t.send([snapshotMessage('n1', 'n2', new Uint8Array(1000))]);
     await a.probe.until(() => a.probe.snapshots.length > 0, 'snapshot status');
     expect(a.probe.snapshots).toEqual([['n2', false]]);
@@ -252,7 +243,7 @@ describe('GrpcTransport over mTLS', () => {
   });
 
   it('reports a down peer unreachable and reconnects once it is up', async () => {
-    const port = await freePort();
+    const port = (await freePorts(1))[0]!;
     const a = await node('n1');
     a.t.setPeer('n2', `127.0.0.1:${port}`);
     a.t.send([app('n1', 'n2', 0)]);

@@ -2,7 +2,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { PROTO_DIR, PROTO_LOADER_OPTIONS, type PbMessageOut, type PbRaftBatch } from '@shoal/api';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type Entry, EntryType, type Message, MessageType } from '../core/types';
+import { type Entry, EntryType, type Message, MessageType, emptyMessage } from '../core/types';
 import { MessageDecodeError, messageFromPb, messageSizeBound, messageToPb } from './message.codec';
 
 // The real wire path: the same serializer gRPC uses for a RaftBatch.
@@ -110,18 +110,7 @@ describe('message codec', () => {
   });
 
   it('tells an empty context from none', () => {
-    const base: Message = {
-      type: MessageType.Heartbeat,
-      to: 'b',
-      from: 'a',
-      term: 1,
-      logTerm: 0,
-      index: 0,
-      entries: [],
-      commit: 0,
-      reject: false,
-      rejectHint: 0,
-    };
+    const base: Message = { ...emptyMessage(MessageType.Heartbeat, 'b', 'a'), term: 1 };
     const [none, empty] = wire([base, { ...base, context: new Uint8Array(0) }]).decoded;
     expect('context' in none).toBe(false);
     expect(empty.context).toEqual(new Uint8Array(0));
@@ -147,18 +136,7 @@ describe('message codec', () => {
   });
 
   it('refuses values the core cannot represent', () => {
-    const good = messageToPb({
-      type: MessageType.App,
-      to: 'b',
-      from: 'a',
-      term: 1,
-      logTerm: 0,
-      index: 0,
-      entries: [],
-      commit: 0,
-      reject: false,
-      rejectHint: 0,
-    });
+    const good = messageToPb({ ...emptyMessage(MessageType.App, 'b', 'a'), term: 1 });
     const decode = (patch: object) =>
       messageFromPb({
         ...(good as unknown as PbMessageOut),
