@@ -11,6 +11,8 @@ export class ProgressTracker {
   readonly learners = new Set<NodeId>();
   readonly progress = new Map<NodeId, Progress>();
   readonly votes = new Map<NodeId, boolean>();
+  /** Member ids in order, for visit(); recomputed only when membership changes. */
+  private order: NodeId[] | undefined;
 
   constructor(readonly maxInflight: number) {}
 
@@ -24,6 +26,7 @@ export class ProgressTracker {
     this.learners.clear();
     this.progress.clear();
     this.votes.clear();
+    this.order = undefined;
     for (const id of cs.voters) {
       this.voters.add(id);
       this.progress.set(id, new Progress(nextIndex, this.maxInflight, false));
@@ -55,9 +58,13 @@ export class ProgressTracker {
     return this.voters.size === 1;
   }
 
-  /** Visits members in id order, so message order never depends on insertion history. */
+  /**
+   * Visits members in id order, so message order never depends on insertion history. Runs on
+   * every broadcast, so the order is cached rather than sorted each time.
+   */
   visit(fn: (id: NodeId, pr: Progress) => void): void {
-    for (const id of [...this.progress.keys()].sort()) fn(id, this.progress.get(id)!);
+    this.order ??= [...this.progress.keys()].sort();
+    for (const id of this.order) fn(id, this.progress.get(id)!);
   }
 
   /** Highest index replicated on a quorum of voters. */
@@ -99,6 +106,7 @@ export class ProgressTracker {
    */
   applyConfChange(cc: ConfChange, nextIndex: number): NodeId[] {
     const id = cc.nodeId;
+    this.order = undefined;
     const existing = this.progress.get(id);
     switch (cc.type) {
       case ConfChangeType.AddVoter:

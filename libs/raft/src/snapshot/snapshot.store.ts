@@ -8,7 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { type Snapshot } from '../core/types';
+import { type RaftLogger, type Snapshot } from '../core/types';
 import { fsyncDir, writeFully } from '../wal/fsync.util';
 import {
   checkSnapshot,
@@ -19,10 +19,8 @@ import {
 } from './snapshot.codec';
 import { SnapshotCorruptionError } from './snapshot.errors';
 
-export interface SnapshotLogger {
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-}
+/** The core's logging port, less debug. */
+export type SnapshotLogger = Pick<RaftLogger, 'info' | 'warn'>;
 
 export interface SnapshotStoreOptions {
   /** Snapshot files kept after a save. Default 3; older ones are deleted. */

@@ -1,9 +1,7 @@
-import { type Entry, type HardState, type SnapshotMetadata } from '../core/types';
+import { type Entry, type HardState, type RaftLogger, type SnapshotMetadata } from '../core/types';
 
-export interface WalLogger {
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-}
+/** The core's logging port, less debug. */
+export type WalLogger = Pick<RaftLogger, 'info' | 'warn'>;
 
 export interface WalOptions {
   /** Start a new segment once the current one reaches this size. Default 64 MiB. */
