@@ -28,6 +28,13 @@ module.exports = {
       to: { pathNot: '^libs/raft/src/core/' },
     },
     {
+      name: 'store-is-pure',
+      comment: 'libs/store applies Raft entries deterministically: no I/O, no timers, no framework.',
+      severity: 'error',
+      from: { path: '^libs/store/src/', pathNot: '\\.(spec|module)\\.ts$' },
+      to: { path: impure, dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'libs-do-not-import-apps',
       severity: 'error',
       from: { path: '^libs/' },

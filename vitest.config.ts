@@ -12,6 +12,7 @@ export default defineConfig({
       { find: /^@shoal\/common(\/.*)?$/, replacement: `${lib('common')}$1` },
       { find: /^@shoal\/api(\/.*)?$/, replacement: `${lib('api')}$1` },
       { find: /^@shoal\/raft(\/.*)?$/, replacement: `${lib('raft')}$1` },
+      { find: /^@shoal\/store(\/.*)?$/, replacement: `${lib('store')}$1` },
     ],
   },
   test: {

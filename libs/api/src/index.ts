@@ -53,3 +53,5 @@ export type {
   StreamAck as PbStreamAck,
   StreamAck__Output as PbStreamAckOut,
 } from './generated/shoal/raft/v1/StreamAck';
+
+export * from './errors/api-error';
