@@ -13,6 +13,7 @@ export default defineConfig({
       { find: /^@shoal\/api(\/.*)?$/, replacement: `${lib('api')}$1` },
       { find: /^@shoal\/raft(\/.*)?$/, replacement: `${lib('raft')}$1` },
       { find: /^@shoal\/store(\/.*)?$/, replacement: `${lib('store')}$1` },
+      { find: /^@shoal\/ca(\/.*)?$/, replacement: `${lib('ca')}$1` },
     ],
   },
   test: {

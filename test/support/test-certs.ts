@@ -1,8 +1,7 @@
-import { KeyObject, randomBytes, webcrypto } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as x509 from '@peculiar/x509';
+import { createRootCa, issueNodeCertificate } from '@shoal/ca';
 
 /**
  * A throwaway PKI for tests and benchmarks: one ECDSA P-256 CA and one certificate per node
@@ -40,34 +39,6 @@ export interface TestPkiOptions {
   validDays?: number;
 }
 
-const EC: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
-const SIGNING: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
-const DAY_MS = 86_400_000;
-
-// @peculiar/x509 needs a WebCrypto; Node's is complete. Setting it is idempotent.
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
-function validity(days: number): { notBefore: Date; notAfter: Date } {
-  // Backdated so that a little clock skew between processes cannot make a cert "not yet valid".
-  const now = Date.now();
-  return { notBefore: new Date(now - 3_600_000), notAfter: new Date(now + days * DAY_MS) };
-}
-
-/** 16 random bytes with the top bit clear: Go (1.23+) refuses negative serials. */
-function serialNumber(): string {
-  const b = randomBytes(16);
-  b[0] = (b[0] & 0x7f) | 0x01;
-  return b.toString('hex');
-}
-
-function keyToPem(key: webcrypto.CryptoKey): string {
-  return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }).toString();
-}
-
-async function generateKeys(): Promise<webcrypto.CryptoKeyPair> {
-  return webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
-}
-
 function spec(s: string | TestNodeSpec): Required<TestNodeSpec> {
   return typeof s === 'string' ? { id: s, role: 'manager' } : { role: 'manager', ...s };
 }
@@ -76,24 +47,11 @@ export async function makeTestPki(
   nodes: readonly (string | TestNodeSpec)[],
   opts: TestPkiOptions = {},
 ): Promise<TestPki> {
-  const days = opts.validDays ?? 3650;
-  const keys = await generateKeys();
-  const ca = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serialNumber(),
-    name: [{ CN: [opts.caName ?? 'Shoal Test CA'] }],
-    ...validity(days),
-    signingAlgorithm: SIGNING,
-    keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
+  const ca = await createRootCa({
+    commonName: opts.caName ?? 'Shoal Test CA',
+    validYears: (opts.validDays ?? 3650) / 365,
   });
-  let pki: TestPki = { caPem: ca.toString('pem'), caKeyPem: keyToPem(keys.privateKey), nodes: {} };
+  let pki: TestPki = { caPem: ca.certPem, caKeyPem: ca.keyPem, nodes: {} };
   for (const n of nodes) pki = await issueTestCert(pki, n, opts);
   return pki;
 }
@@ -105,46 +63,13 @@ export async function issueTestCert(
   opts: Pick<TestPkiOptions, 'validDays'> = {},
 ): Promise<TestPki> {
   const { id, role } = spec(node);
-  const ca = new x509.X509Certificate(pki.caPem);
-  const caKey = await webcrypto.subtle.importKey(
-    'pkcs8',
-    x509.PemConverter.decodeFirst(pki.caKeyPem),
-    EC,
-    false,
-    ['sign'],
+  const cert = await issueNodeCertificate(
+    { certPem: pki.caPem, keyPem: pki.caKeyPem },
+    { nodeId: id, role, validDays: opts.validDays ?? 3650 },
   );
-  const keys = await generateKeys();
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serialNumber(),
-    // Structured rather than a "CN=..., OU=..." string so an id needs no DN escaping.
-    subject: [{ OU: [role] }, { CN: [id] }],
-    issuer: ca.subject,
-    ...validity(opts.validDays ?? 3650),
-    signingAlgorithm: SIGNING,
-    publicKey: keys.publicKey,
-    signingKey: caKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      // ECDSA keys only sign in TLS; keyEncipherment would be meaningless (and Go ignores it).
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([
-        x509.ExtendedKeyUsage.serverAuth,
-        x509.ExtendedKeyUsage.clientAuth,
-      ]),
-      new x509.SubjectAlternativeNameExtension([
-        { type: 'ip', value: '127.0.0.1' },
-        { type: 'dns', value: 'localhost' },
-      ]),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.publicKey),
-    ],
-  });
   return {
     ...pki,
-    nodes: {
-      ...pki.nodes,
-      [id]: { id, role, certPem: cert.toString('pem'), keyPem: keyToPem(keys.privateKey) },
-    },
+    nodes: { ...pki.nodes, [id]: { id, role, certPem: cert.certPem, keyPem: cert.keyPem } },
   };
 }
 
