@@ -1,15 +1,19 @@
 /**
- * shoal, the command-line client. It talks to shoald's Docker-compatible API, which lands with
- * issue #3; until then every command fails with a clear "not implemented" error.
+ * `shoal`, the command-line client of shoald. This file only wires the process to the CLI:
+ * importing it has no side effects, so tests import the program builder and runner directly.
+ *
+ *   npx tsx apps/cli/src/main.ts swarm init
  */
-const NOT_IMPLEMENTED_EXIT = 2;
+import { processContext } from './cli.context';
+import { runCli } from './cli.runner';
 
-export function main(argv: string[]): number {
-  const command = argv.join(' ') || '(no command)';
-  process.stderr.write(
-    `shoal: "${command}" is not implemented yet: the control API arrives with issue #3.\n`,
-  );
-  return NOT_IMPLEMENTED_EXIT;
+export function main(argv: readonly string[] = process.argv.slice(2)): Promise<number> {
+  return runCli(argv, processContext());
 }
 
-if (require.main === module) process.exit(main(process.argv.slice(2)));
+if (require.main === module) {
+  // exitCode rather than process.exit(): let stdout drain when piped into another program.
+  void main().then((code) => {
+    process.exitCode = code;
+  });
+}

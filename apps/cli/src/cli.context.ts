@@ -1,0 +1,41 @@
+/**
+ * What a command may touch outside itself: output streams, the environment and the clock.
+ * Injected rather than read from `process` so tests run the real program against captured
+ * output, a fake environment and a fixed "now" (for "Running 5 minutes ago").
+ */
+
+/** The CLI's version; cli.context.spec.ts checks it against package.json. */
+export const CLI_VERSION = '0.1.0';
+
+export interface CliWriter {
+  write(text: string): unknown;
+}
+
+export interface CliContext {
+  stdout: CliWriter;
+  stderr: CliWriter;
+  env: Readonly<Record<string, string | undefined>>;
+  now: () => Date;
+  /** "linux/amd64": Go's names, as docker prints them, for `shoal version`. */
+  platform: string;
+  nodeVersion: string;
+}
+
+const GO_ARCH: Readonly<Record<string, string>> = {
+  x64: 'amd64',
+  ia32: '386',
+  arm64: 'arm64',
+  arm: 'arm',
+};
+
+/** The context of a real run: the process's streams, environment and wall clock. */
+export function processContext(): CliContext {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    now: () => new Date(),
+    platform: `${process.platform}/${GO_ARCH[process.arch] ?? process.arch}`,
+    nodeVersion: process.version,
+  };
+}
