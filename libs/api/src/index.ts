@@ -1,9 +1,20 @@
-export { PROTO_DIR, PROTO_LOADER_OPTIONS, loadProto, loadRaftProto } from './proto-loader';
+export {
+  PROTO_DIR,
+  PROTO_LOADER_OPTIONS,
+  loadManagerProto,
+  loadProto,
+  loadRaftProto,
+} from './proto-loader';
 
 // Generated shoal.raft.v1 types, prefixed with Pb because several share a name with the
 // Raft core's own types (Message, Entry, Snapshot...). The plain name is what a sender may
 // pass; the __Output variant (PbXOut) is what the loader hands back with our options.
 export type { ProtoGrpcType as RaftProtoGrpcType } from './generated/raft';
+export type { ProtoGrpcType as ManagerProtoGrpcType } from './generated/manager';
+export type {
+  ManagerControlClient as PbManagerControlClient,
+  ManagerControlHandlers as PbManagerControlHandlers,
+} from './generated/shoal/manager/v1/ManagerControl';
 export type {
   ConfState as PbConfState,
   ConfState__Output as PbConfStateOut,
@@ -55,3 +66,5 @@ export type {
 } from './generated/shoal/raft/v1/StreamAck';
 
 export * from './errors/api-error';
+export * from './swarm';
+export * from './validation';

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { type ProtoGrpcType as ManagerProtoGrpcType } from './generated/manager';
 import { type ProtoGrpcType as RaftProtoGrpcType } from './generated/raft';
 
 /** Where the .proto sources live. Builds must ship this directory next to the compiled code. */
@@ -37,4 +38,12 @@ let raftProto: RaftProtoGrpcType | undefined;
 export function loadRaftProto(): RaftProtoGrpcType {
   raftProto ??= loadProto<RaftProtoGrpcType>('raft.proto');
   return raftProto;
+}
+
+let managerProto: ManagerProtoGrpcType | undefined;
+
+/** The shoal.manager.v1 package: calls between managers beside the Raft transport. */
+export function loadManagerProto(): ManagerProtoGrpcType {
+  managerProto ??= loadProto<ManagerProtoGrpcType>('manager.proto');
+  return managerProto;
 }
