@@ -29,7 +29,8 @@ module.exports = {
     },
     {
       name: 'store-is-pure',
-      comment: 'libs/store applies Raft entries deterministically: no I/O, no timers, no framework.',
+      comment:
+        'libs/store applies Raft entries deterministically: no I/O, no timers, no framework.',
       severity: 'error',
       from: { path: '^libs/store/src/', pathNot: '\\.(spec|module)\\.ts$' },
       to: { path: impure, dependencyTypesNot: ['type-only'] },

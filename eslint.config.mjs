@@ -65,11 +65,23 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { paths: impureModules }],
       'no-restricted-globals': [
         'error',
-        { name: 'setTimeout', message: 'Pure cores take time from tick() or an injected Clock; no timers.' },
-        { name: 'setInterval', message: 'Pure cores take time from tick() or an injected Clock; no timers.' },
-        { name: 'setImmediate', message: 'Pure cores take time from tick() or an injected Clock; no timers.' },
+        {
+          name: 'setTimeout',
+          message: 'Pure cores take time from tick() or an injected Clock; no timers.',
+        },
+        {
+          name: 'setInterval',
+          message: 'Pure cores take time from tick() or an injected Clock; no timers.',
+        },
+        {
+          name: 'setImmediate',
+          message: 'Pure cores take time from tick() or an injected Clock; no timers.',
+        },
         { name: 'queueMicrotask', message: 'Pure cores are synchronous.' },
-        { name: 'Date', message: 'Pure cores have no wall clock; use tick() or the injected Clock.' },
+        {
+          name: 'Date',
+          message: 'Pure cores have no wall clock; use tick() or the injected Clock.',
+        },
         { name: 'performance', message: 'Pure cores have no wall clock.' },
         { name: 'process', message: 'Pure cores have no process access.' },
         { name: 'fetch', message: 'Pure cores do no I/O.' },

@@ -25,6 +25,8 @@ export default defineConfig({
       'test/**/*.test.ts',
     ],
     environment: 'node',
+    // Builds dist/ when sources changed: integration tests run the daemon and CLI as shipped.
+    globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * `shoal`, the command-line client of shoald. This file only wires the process to the CLI:
  * importing it has no side effects, so tests import the program builder and runner directly.

@@ -1,15 +1,16 @@
-/**
- * shoald, the node daemon. The manager core (store, control API, `swarm init`) lands with
- * issue #3; until then the daemon refuses to start rather than pretend to run a node.
- */
-const NOT_IMPLEMENTED_EXIT = 2;
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { runShoald } from './shoald';
 
-export function main(): number {
-  process.stderr.write(
-    'shoald: not implemented yet: the node daemon arrives with the manager core (issue #3).\n' +
-      'The Raft library it will run on is in libs/raft; see README.md.\n',
+/** shoald, the node daemon. See `shoald --help` and docs/architecture.md. */
+if (require.main === module) {
+  runShoald(process.argv.slice(2), process.env).then(
+    (code) => {
+      if (code !== undefined) process.exit(code);
+    },
+    (err: Error) => {
+      process.stderr.write(`shoald: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    },
   );
-  return NOT_IMPLEMENTED_EXIT;
 }
-
-if (require.main === module) process.exit(main());

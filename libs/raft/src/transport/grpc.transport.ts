@@ -48,6 +48,14 @@ export interface GrpcTransportOptions {
   verifySenderIdentity?: boolean;
   /** How long stop() waits for queued messages to reach their peers. Default 1000 ms. */
   stopGraceMs?: number;
+  /**
+   * Other services served on the same port and credentials (the cluster port carries more
+   * than Raft: manager-to-manager calls, later the dispatcher and the CA).
+   */
+  extraServices?: {
+    definition: grpc.ServiceDefinition;
+    implementation: grpc.UntypedServiceImplementation;
+  }[];
 }
 
 type Resolved = Required<Omit<GrpcTransportOptions, 'credentials'>> &
@@ -97,6 +105,7 @@ export class GrpcTransport implements Transport {
       snapshotTimeoutMs: 10 * 60_000,
       verifySenderIdentity: true,
       stopGraceMs: 1_000,
+      extraServices: [],
       ...withoutUndefined(opts),
     };
     this.log = this.o.logger;
@@ -124,6 +133,8 @@ export class GrpcTransport implements Transport {
       InstallSnapshot: (call, callback) => this.acceptSnapshot(call, callback),
     };
     server.addService(loadRaftProto().shoal.raft.v1.RaftTransport.service, impl);
+    for (const extra of this.o.extraServices)
+      server.addService(extra.definition, extra.implementation);
     try {
       this.port = await new Promise<number>((resolve, reject) =>
         server.bindAsync(this.o.listenAddress, this.o.credentials.server, (err, port) =>

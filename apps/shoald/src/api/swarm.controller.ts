@@ -1,0 +1,70 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Query, Res } from '@nestjs/common';
+import {
+  applySwarmSpecDefaults,
+  InvalidArgumentError,
+  parseBoolQuery,
+  parseSwarmUpdateQuery,
+  type Swarm,
+  validateSwarmInitRequest,
+} from '@shoal/api';
+import { SwarmControl } from '../control/swarm.control';
+import { SWARM_RUNTIME, type SwarmRuntime } from '../manager/swarm-runtime.port';
+import { type ApiResponse } from './http/http.types';
+
+type QueryParams = Record<string, unknown>;
+
+/**
+ * /swarm, /swarm/init, /swarm/leave, /swarm/update. Thin: parsing of the query here, the
+ * rules in SwarmControl and the runtime. join, unlock and unlockkey come with the CA and
+ * multi-node support; until then the 501 fallback answers them.
+ */
+@Controller()
+export class SwarmController {
+  constructor(@Inject(SWARM_RUNTIME) private readonly runtime: SwarmRuntime) {}
+
+  /** GET /swarm → Swarm (ClusterInfo + JoinTokens); 503 when this node is not a manager. */
+  @Get('swarm')
+  inspect(): Promise<Swarm> {
+    return new SwarmControl(this.runtime.manager()).inspect();
+  }
+
+  /**
+   * POST /swarm/init → 200 with the new node's ID as a JSON string, as dockerd answers (the
+   * docker CLI decodes a JSON string). The spec is validated and defaulted here; an empty
+   * ListenAddr/AdvertiseAddr leaves the choice to the daemon's configuration.
+   */
+  @Post('swarm/init')
+  async init(@Body() body: unknown, @Res() res: ApiResponse): Promise<void> {
+    const req = validateSwarmInitRequest(body);
+    const name = req.Spec?.Name;
+    if (name !== undefined && name !== '' && name !== 'default') {
+      throw new InvalidArgumentError('swarm spec must be named "default"');
+    }
+    const nodeId = await this.runtime.init({
+      listenAddr: req.ListenAddr ?? '',
+      advertiseAddr: req.AdvertiseAddr ?? '',
+      forceNewCluster: req.ForceNewCluster ?? false,
+      spec: applySwarmSpecDefaults(req.Spec ?? {}) as Record<string, unknown>,
+    });
+    res.status(200).json(nodeId);
+  }
+
+  /** POST /swarm/leave?force → 200; a manager needs force (503 with Docker's text otherwise). */
+  @Post('swarm/leave')
+  @HttpCode(200)
+  async leave(@Query() query: QueryParams): Promise<void> {
+    await this.runtime.leave(parseBoolQuery('force', query['force']));
+  }
+
+  /**
+   * POST /swarm/update?version=N[&rotateWorkerToken&rotateManagerToken&rotateManagerUnlockKey]
+   * → 200, empty. A stale version → 409 "update out of sequence"; any rotation → 501 until
+   * the CA lands.
+   */
+  @Post('swarm/update')
+  @HttpCode(200)
+  async update(@Query() query: QueryParams, @Body() body: unknown): Promise<void> {
+    const q = parseSwarmUpdateQuery(query);
+    await new SwarmControl(this.runtime.manager()).update(q.version, body, q);
+  }
+}

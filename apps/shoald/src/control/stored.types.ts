@@ -1,0 +1,60 @@
+import {
+  type Node,
+  type NodeSpec,
+  type Service,
+  type ServiceSpec,
+  type Swarm,
+  type SwarmSpec,
+  type Task,
+} from '@shoal/api';
+import { type StoredObject } from '@shoal/store';
+
+/**
+ * The objects as the store holds them: the Docker API shapes, with the fields every stored
+ * object has made required. The control classes read and write these; what leaves the API
+ * goes through the toApi* functions, which drop the fields that are ours alone.
+ */
+
+export type StoredCluster = Swarm & StoredObject & { Spec: SwarmSpec };
+
+export type StoredNode = Node & StoredObject & { Spec: NodeSpec };
+
+export interface StoredService extends Omit<Service, 'ID' | 'Version' | 'CreatedAt' | 'UpdatedAt'> {
+  ID: string;
+  Version: { Index: number };
+  CreatedAt: string;
+  UpdatedAt: string;
+  Spec: ServiceSpec;
+  /**
+   * X-Registry-Auth sent with the current and the previous spec. Not part of the Docker API
+   * (swarmkit keeps it in ContainerSpec.PullOptions, which Docker never returns either); the
+   * executor reads it to pull. Kept here so `registryAuthFrom=previous-spec` and rollbacks can
+   * carry the right credentials forward.
+   */
+  RegistryAuth?: string;
+  PreviousRegistryAuth?: string;
+}
+
+export type StoredTask = Task & StoredObject;
+
+/** Fields of a stored service that never appear in API responses. */
+const INTERNAL_SERVICE_FIELDS = ['RegistryAuth', 'PreviousRegistryAuth'] as const;
+
+/** A detached, mutable copy of a (deep-frozen) stored object. */
+export function mutableCopy<T>(object: T): T {
+  return structuredClone(object);
+}
+
+export function toApiService(service: StoredService): Service {
+  const out = mutableCopy(service) as StoredService;
+  for (const field of INTERNAL_SERVICE_FIELDS) delete out[field];
+  return out as Service;
+}
+
+export function toApiNode(node: StoredNode): Node {
+  return mutableCopy(node);
+}
+
+export function toApiTask(task: StoredTask): Task {
+  return mutableCopy(task);
+}

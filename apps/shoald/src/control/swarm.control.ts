@@ -1,0 +1,94 @@
+import {
+  type ClusterInfo,
+  applySwarmSpecDefaults,
+  InvalidArgumentError,
+  NotImplementedError,
+  type Swarm,
+  UnavailableError,
+  validateSwarmSpec,
+} from '@shoal/api';
+import { type ReadTx } from '@shoal/store';
+import { type ManagerHandle } from '../manager/swarm-runtime.port';
+import { updateStore } from './store-error.mapper';
+import { mutableCopy, type StoredCluster } from './stored.types';
+
+export interface SwarmUpdateFlags {
+  rotateWorkerToken: boolean;
+  rotateManagerToken: boolean;
+  rotateManagerUnlockKey: boolean;
+}
+
+/** Docker's text when a manager has no cluster object (moby's errNoSwarm). */
+export const NO_SWARM_MESSAGE = 'This node is not part of a swarm';
+
+/**
+ * GET /swarm and POST /swarm/update (swarmkit controlapi/cluster.go, moby cluster/swarm.go).
+ * Pure: takes the manager's handle, does no I/O of its own.
+ */
+export class SwarmControl {
+  constructor(private readonly manager: ManagerHandle) {}
+
+  /** GET /swarm: ClusterInfo plus the join tokens. */
+  async inspect(): Promise<Swarm> {
+    await this.manager.readBarrier();
+    return mutableCopy(this.manager.store.view((tx) => theCluster(tx)));
+  }
+
+  /** The `Swarm.Cluster` part of GET /info: the same, without the join tokens. */
+  async info(): Promise<ClusterInfo> {
+    const swarm: Swarm = await this.inspect();
+    delete swarm.JoinTokens;
+    return swarm;
+  }
+
+  /**
+   * POST /swarm/update. The body is the complete new spec (as the docker CLI sends it, read
+   * from GET /swarm and modified); what it leaves out takes the default, as in Docker.
+   * A stale `version` → 409 "update out of sequence" and nothing changes.
+   */
+  async update(version: number, body: unknown, flags: SwarmUpdateFlags): Promise<void> {
+    // Join tokens and the unlock key come with the CA (issue #4). Refuse before writing
+    // anything, so a request that asks for a rotation never half-succeeds.
+    if (flags.rotateWorkerToken || flags.rotateManagerToken || flags.rotateManagerUnlockKey) {
+      throw new NotImplementedError(
+        'rotating join tokens or the manager unlock key is not supported yet: join tokens and autolock arrive with the swarm CA',
+      );
+    }
+    // As in dockerd, left-out fields and zeros take the defaults (Go clients send zeros).
+    const spec = applySwarmSpecDefaults(validateSwarmSpec(namedDefault(body)));
+    await updateStore(this.manager, (tx) => {
+      const current = theCluster(tx);
+      tx.update<StoredCluster>('cluster', {
+        ...mutableCopy(current),
+        Spec: spec,
+        Version: { Index: version },
+      });
+    });
+  }
+}
+
+function theCluster(tx: ReadTx): StoredCluster {
+  // One cluster per swarm, as in swarmkit (moby takes the first one the list returns).
+  const cluster = tx.list<StoredCluster>('cluster')[0];
+  if (!cluster) throw new UnavailableError(NO_SWARM_MESSAGE);
+  return cluster;
+}
+
+/**
+ * Docker: an empty name becomes "default"; any other name is refused (400
+ * `swarm spec must be named "default"`), since the cluster cannot be renamed.
+ */
+function namedDefault(body: unknown): unknown {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return body;
+  const fields = body as Record<string, unknown>;
+  // Field names match case-insensitively, as Go's encoding/json (and the validator) do.
+  const key = Object.keys(fields).find((k) => k.toLowerCase() === 'name');
+  const name = key === undefined ? undefined : fields[key];
+  if (name === undefined || name === null || name === '') {
+    const rest = { ...fields };
+    if (key !== undefined) delete rest[key];
+    return { ...rest, Name: 'default' };
+  }
+  if (name !== 'default') throw new InvalidArgumentError('swarm spec must be named "default"');
+  return body;
+}

@@ -1,0 +1,143 @@
+import * as grpc from '@grpc/grpc-js';
+import { type Clock, type IdGenerator, type Logger } from '@shoal/common';
+import { DRIVER_DEFAULTS, GrpcTransport, RaftDriver, type RaftMemberAddress } from '@shoal/raft';
+import { MemoryStore } from '@shoal/store';
+import { type ManagerHandle, type RaftMemberView } from '../manager/swarm-runtime.port';
+import { ForwardingProposer, managerControlService } from './leader-forwarding';
+import { toApiError } from './raft-errors';
+import { UnavailableError } from '@shoal/api';
+import { type NodeState, type StateDir } from './state-dir';
+
+/** As long as the leader's own proposal timeout, so a forwarded write is not abandoned early. */
+const FORWARD_TIMEOUT_MS = DRIVER_DEFAULTS.proposalTimeoutMs;
+
+export interface ManagerNodeOptions {
+  node: NodeState;
+  stateDir: StateDir;
+  /** Only for a new cluster (`swarm init`): its founding voters, this node among them. */
+  bootstrap?: RaftMemberAddress[];
+  clock: Clock;
+  newId: IdGenerator;
+  logger: Logger;
+  /** Raft tick override for tests; the driver's default otherwise. */
+  tickMs?: number;
+}
+
+/**
+ * The manager components of one node: the replicated store on top of the Raft driver, talking
+ * to the other managers over mTLS. Built when the node becomes (or restarts as) a manager.
+ */
+export class ManagerNode implements ManagerHandle {
+  private constructor(
+    readonly store: MemoryStore,
+    private readonly driver: RaftDriver,
+    private readonly proposer: ForwardingProposer,
+    readonly clock: Clock,
+    readonly newId: IdGenerator,
+  ) {}
+
+  static async start(o: ManagerNodeOptions): Promise<ManagerNode> {
+    const credentials = await loadCredentials(o.stateDir);
+    // The driver is built after the store it applies to, and the transport serving forwarded
+    // writes is built before both; until the driver exists, such calls are refused.
+    const ref: { driver?: RaftDriver } = {};
+    const getDriver = (): RaftDriver => {
+      if (!ref.driver) throw new UnavailableError('this manager is still starting');
+      return ref.driver;
+    };
+    const transport = new GrpcTransport({
+      id: o.node.nodeId,
+      listenAddress: o.node.listenAddr,
+      credentials,
+      logger: o.logger.child({ component: 'raft-transport' }),
+      extraServices: [
+        managerControlService(getDriver, o.logger.child({ component: 'forwarding' })),
+      ],
+    });
+    const proposer = new ForwardingProposer(getDriver, credentials.client, FORWARD_TIMEOUT_MS);
+    const store = new MemoryStore({
+      proposer,
+      clock: o.clock,
+      newId: o.newId,
+    });
+    ref.driver = await RaftDriver.start({
+      id: o.node.nodeId,
+      dataDir: o.stateDir.raftDir,
+      transport,
+      stateMachine: store,
+      bootstrap: o.bootstrap,
+      tickMs: o.tickMs,
+      logger: o.logger.child({ component: 'raft' }),
+    });
+    const manager = new ManagerNode(store, ref.driver, proposer, o.clock, o.newId);
+    await manager.caughtUp();
+    return manager;
+  }
+
+  /**
+   * Waits until a leader is known and this node has applied everything committed before now,
+   * so the API never serves a half-replayed store after a restart.
+   */
+  private async caughtUp(): Promise<void> {
+    if (!this.driver.leaderId()) {
+      await new Promise<void>((resolve) => {
+        const off = this.driver.onLeaderChange((leader) => {
+          if (leader) {
+            off();
+            resolve();
+          }
+        });
+      });
+    }
+    await this.readBarrier();
+  }
+
+  async readBarrier(): Promise<void> {
+    try {
+      await this.driver.readBarrier();
+    } catch (err) {
+      throw toApiError(err);
+    }
+  }
+
+  leaderId(): string | undefined {
+    return this.driver.leaderId();
+  }
+
+  isLeader(): boolean {
+    return this.driver.isLeader();
+  }
+
+  members(): RaftMemberView[] {
+    const s = this.driver.status();
+    return s.members
+      .filter((m) => m.voter)
+      .map((m) => ({
+        id: m.id,
+        addr: m.address ?? '',
+        // Per-peer reachability comes with multi-manager clusters (issue #4); until then a
+        // member is reported reachable when it is this node or the leader this node follows.
+        reachable: m.id === s.id || m.id === s.leader,
+        leader: m.id === s.leader,
+      }));
+  }
+
+  /** Hands leadership to another manager first when asked to, so writes barely pause. */
+  async stop(opts: { transferLeadership?: boolean } = {}): Promise<void> {
+    await this.driver.stop({ transferLeadership: opts.transferLeadership ?? false });
+    this.proposer.close();
+  }
+}
+
+async function loadCredentials(
+  stateDir: StateDir,
+): Promise<{ server: grpc.ServerCredentials; client: grpc.ChannelCredentials }> {
+  const ca = Buffer.from(await stateDir.readCertificate('ca.crt'));
+  const cert = Buffer.from(await stateDir.readCertificate('node.crt'));
+  const key = Buffer.from(await stateDir.readCertificate('node.key'));
+  return {
+    // `true`: a client certificate from the cluster CA is required; no unauthenticated peer.
+    server: grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], true),
+    client: grpc.credentials.createSsl(ca, key, cert),
+  };
+}

@@ -1,0 +1,83 @@
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * Layout of --state-dir:
+ *
+ *   swarm/node.json        who this node is in which cluster (absent: not in a swarm)
+ *   swarm/certificates/    ca.crt, node.crt, node.key (and ca.key on managers)
+ *   swarm/raft/            the Raft WAL and snapshots
+ *
+ * Everything of the swarm sits under swarm/ so `swarm leave` removes it in one step.
+ */
+export interface NodeState {
+  nodeId: string;
+  clusterId: string;
+  role: 'manager' | 'worker';
+  /** host:port the cluster port listens on. */
+  listenAddr: string;
+  /** host:port other nodes reach the cluster port at. */
+  advertiseAddr: string;
+}
+
+export class StateDir {
+  constructor(readonly root: string) {}
+
+  get swarmDir(): string {
+    return path.join(this.root, 'swarm');
+  }
+  get raftDir(): string {
+    return path.join(this.swarmDir, 'raft');
+  }
+  get certDir(): string {
+    return path.join(this.swarmDir, 'certificates');
+  }
+  private get nodeFile(): string {
+    return path.join(this.swarmDir, 'node.json');
+  }
+
+  async ensure(): Promise<void> {
+    // 0700: the state dir holds private keys and the replicated state.
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+  }
+
+  async readNodeState(): Promise<NodeState | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.nodeFile, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const s = JSON.parse(text) as NodeState;
+    if (!s.nodeId || !s.clusterId || !s.advertiseAddr) {
+      throw new Error(`${this.nodeFile} is incomplete; remove ${this.swarmDir} to leave the swarm`);
+    }
+    return s;
+  }
+
+  /** Written last during init, atomically: its presence means the node is in a swarm. */
+  async writeNodeState(s: NodeState): Promise<void> {
+    await mkdir(this.swarmDir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.nodeFile}.tmp`;
+    await writeFile(tmp, JSON.stringify(s, null, 2) + '\n', { mode: 0o600 });
+    await rename(tmp, this.nodeFile);
+  }
+
+  async writeCertificates(files: Record<string, string>): Promise<void> {
+    await mkdir(this.certDir, { recursive: true, mode: 0o700 });
+    for (const [name, pem] of Object.entries(files)) {
+      await writeFile(path.join(this.certDir, name), pem, {
+        mode: name.endsWith('.key') ? 0o600 : 0o644,
+      });
+    }
+  }
+
+  async readCertificate(name: string): Promise<string> {
+    return readFile(path.join(this.certDir, name), 'utf8');
+  }
+
+  async removeSwarmState(): Promise<void> {
+    await rm(this.swarmDir, { recursive: true, force: true });
+  }
+}

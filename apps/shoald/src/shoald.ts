@@ -1,0 +1,121 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { createLogger, objectIdGenerator, systemClock, type Logger } from '@shoal/common';
+import { createApiApp, listenOnSocket } from './api/api.app';
+import { ConfigError, resolveDaemonConfig } from './config/config.loader';
+import { DEFAULT_CONFIG_FILE, SETTINGS, type DaemonConfig } from './config/daemon.config';
+import { DaemonSwarmRuntime } from './daemon/daemon.runtime';
+import { SHOAL_VERSION } from './version';
+
+/** Exit codes: 0 clean stop, 1 runtime failure, 2 bad configuration or usage. */
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** Reads flags, then SHOAL_* variables, then the config file; validates it all up front. */
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): DaemonConfig {
+  const program = new Command('shoald')
+    .description('Shoal node daemon: the agent on every host, and the manager on managers')
+    .version(SHOAL_VERSION)
+    .option('--config <file>', `JSON config file (default ${DEFAULT_CONFIG_FILE} if it exists)`)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const s of SETTINGS) program.option(`--${s.flag} <value>`, `${s.description} [${s.env}]`);
+  program.parse(argv, { from: 'user' });
+  const opts = program.opts<Record<string, string | undefined>>();
+  const fileName = opts['config'] ?? env['SHOAL_CONFIG'];
+  let file: { path: string; text: string } | undefined;
+  if (fileName) {
+    try {
+      file = { path: fileName, text: readFileSync(fileName, 'utf8') };
+    } catch (err) {
+      throw new ConfigError([`config file ${fileName}: ${(err as Error).message}`]);
+    }
+  } else if (existsSync(DEFAULT_CONFIG_FILE)) {
+    file = { path: DEFAULT_CONFIG_FILE, text: readFileSync(DEFAULT_CONFIG_FILE, 'utf8') };
+  }
+  const flags: Record<string, string | undefined> = {};
+  for (const s of SETTINGS) flags[s.key] = opts[camel(s.flag)];
+  return resolveDaemonConfig({ flags, env, file });
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+export interface RunningDaemon {
+  stop(): Promise<void>;
+}
+
+/** Starts the daemon: resume swarm state, then serve the control API on the socket. */
+export async function startDaemon(config: DaemonConfig, logger: Logger): Promise<RunningDaemon> {
+  if (config.metricsAddr) {
+    // Refuse rather than silently not serve what the operator asked for.
+    throw new ConfigError([
+      `--metrics-addr ${config.metricsAddr}: the Prometheus endpoint is not implemented yet (issue #8); unset it`,
+    ]);
+  }
+  const runtime = new DaemonSwarmRuntime({
+    config,
+    version: SHOAL_VERSION,
+    clock: systemClock,
+    newId: objectIdGenerator(),
+    logger,
+  });
+  await runtime.resume();
+  const app = await createApiApp(runtime, { logger });
+  await listenOnSocket(app, config.socket);
+  logger.info('control API listening', { socket: config.socket });
+  return {
+    async stop() {
+      // Stop taking requests first, then hand leadership over so writes barely pause.
+      await app.close();
+      await runtime.shutdown();
+    },
+  };
+}
+
+export async function runShoald(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<number | undefined> {
+  let config: DaemonConfig;
+  try {
+    config = loadConfig(argv, env);
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (err instanceof ConfigError) {
+      process.stderr.write(`shoald: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  const logger = createLogger({ name: 'shoald', level: config.logLevel });
+  let daemon: RunningDaemon;
+  try {
+    daemon = await startDaemon(config, logger);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`shoald: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    logger.error('failed to start', { err: (err as Error).message });
+    process.stderr.write(`shoald: failed to start: ${(err as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('stopping', { signal });
+    daemon.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error('unclean stop', { err: err.message });
+        process.exit(EXIT_FAILURE);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return undefined;
+}
