@@ -1,68 +1,83 @@
 /**
- * `npm run demo`: the main job until the daemon lands (issue #3). Starts a local three-member
- * Raft cluster (real processes, real fsync, mTLS on loopback), writes to it, kills the leader
- * with SIGKILL, shows the survivors carry on, restarts the dead member and shows every member
- * converge on the same data. Ends with one JSON line of what it saw.
+ * `npm run demo`: the main job as far as it is built. Starts shoald from the build (its own
+ * state dir, socket and cluster port under a temp dir), turns it into a one-manager swarm with
+ * the `shoal` CLI, declares a sample replicated service, scales it, kills the daemon with
+ * SIGKILL, restarts it and shows the swarm and the service come back unchanged (rebuilt from
+ * the Raft WAL and snapshot). Tasks start running once agents land (issue #5); until then the
+ * service shows 0 of its replicas running. Ends with one JSON line of what it saw.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { tlsCredentialsFromDir } from '../test/support/raft-kv/grpc.pool';
-import { KvCluster } from '../test/support/raft-kv/kv-cluster';
-import { RaftKvClient } from '../test/support/raft-kv/kv.client';
+import { freePorts } from '../test/support/free-port';
+import { SHOAL_MAIN, ShoaldProcess } from '../test/support/shoald/shoald-process';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
-async function writeMany(client: RaftKvClient, prefix: string, n: number): Promise<number> {
-  let last = 0;
-  for (let i = 0; i < n; i++)
-    last = (await client.put(`${prefix}-${i}`, Buffer.from(String(i)))).index;
-  return last;
-}
-
 async function main(): Promise<void> {
-  const cluster = await KvCluster.create({ size: 3 });
-  const client = () =>
-    new RaftKvClient(cluster.clientAddresses, {
-      credentials: tlsCredentialsFromDir(path.join(cluster.dir, 'pki'), 'client'),
-      leaderWaitMs: 20_000,
+  const dir = mkdtempSync(path.join(tmpdir(), 'shoal-demo-'));
+  const socket = path.join(dir, 'shoal.sock');
+  const [port] = await freePorts(1);
+  const daemon = new ShoaldProcess({
+    stateDir: path.join(dir, 'state'),
+    socket,
+    listenAddr: `127.0.0.1:${port}`,
+  });
+  const run = (args: string[]): string =>
+    execFileSync(process.execPath, [SHOAL_MAIN, '-H', `unix://${socket}`, ...args], {
+      encoding: 'utf8',
     });
-  const kv = client();
+  const shoal = (...args: string[]): string => {
+    say(`$ shoal ${args.join(' ')}`);
+    const out = run(args);
+    process.stdout.write(out.trimEnd().replace(/^/gm, '  ') + '\n');
+    return out;
+  };
   try {
-    say(`starting 3 members in ${cluster.dir}`);
-    await cluster.startAll();
-    const first = await kv.connect();
-    say(`leader: ${first.id} (term ${first.term})`);
-    await writeMany(kv, 'before', 100);
-    say('wrote 100 keys');
+    say(`starting shoald (state in ${dir})`);
+    await daemon.start();
+    shoal('swarm', 'init', '--advertise-addr', `127.0.0.1:${port}`);
+    const id = shoal(
+      'service',
+      'create',
+      '--name',
+      'web',
+      '--replicas',
+      '3',
+      'busybox',
+      'sleep',
+      '1d',
+    ).trim();
+    shoal('service', 'scale', 'web=5');
+    shoal('service', 'ls');
+    shoal('service', 'inspect', '--pretty', 'web');
+    const before = run(['service', 'inspect', 'web']);
 
+    say('killing shoald with SIGKILL and starting it again');
     const killedAt = Date.now();
-    await cluster.kill(first.id, 'SIGKILL');
-    say(`killed ${first.id} with SIGKILL`);
-    await kv.put('after-kill', Buffer.from('x'));
-    const failoverMs = Date.now() - killedAt;
-    const second = await kv.refreshLeader();
+    await daemon.kill9();
+    await daemon.start();
+    const restartMs = Date.now() - killedAt;
+    shoal('node', 'ls');
+    shoal('service', 'ls');
+    const after = run(['service', 'inspect', 'web']);
+    const same = before === after;
     say(
-      `new leader: ${second?.id} (term ${second?.term}); first write committed ${failoverMs} ms after the kill`,
+      same
+        ? `service ${id} came back identical, ${restartMs} ms after the kill`
+        : 'STATE CHANGED ACROSS THE RESTART',
     );
-    const lastIndex = await writeMany(kv, 'during', 100);
-
-    await cluster.start(first.id);
-    say(`restarted ${first.id}; waiting for every member to apply index ${lastIndex}`);
-    const dumps = await Promise.all(
-      cluster.nodes.map((n) => kv.dumpWhenApplied(n.clientAddress, lastIndex, 20_000)),
-    );
-    const same = dumps.every((d) => JSON.stringify(d.keys) === JSON.stringify(dumps[0]!.keys));
-    say(same ? 'all 3 members hold the same 201 writes in the same order' : 'MEMBERS DIVERGE');
-    say(
-      JSON.stringify({ failover_ms: failoverMs, members_agree: same, keys: dumps[0]!.keys.length }),
-    );
+    shoal('service', 'rm', 'web');
+    say(JSON.stringify({ restart_ms: restartMs, state_intact: same, service_id: id }));
     if (!same) process.exitCode = 1;
   } finally {
-    kv.close();
-    await cluster.destroy();
+    await daemon.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
+main().catch((err: Error) => {
+  process.stderr.write(`demo failed: ${err.stack ?? err.message}\n`);
   process.exit(1);
 });
