@@ -7,23 +7,14 @@
  * service shows 0 of its replicas running. Ends with one JSON line of what it saw.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { freePorts } from '../test/support/free-port';
 import { SHOAL_MAIN, ShoaldProcess } from '../test/support/shoald/shoald-process';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'shoal-demo-'));
-  const socket = path.join(dir, 'shoal.sock');
-  const [port] = await freePorts(1);
-  const daemon = new ShoaldProcess({
-    stateDir: path.join(dir, 'state'),
-    socket,
-    listenAddr: `127.0.0.1:${port}`,
-  });
+  const daemon = await ShoaldProcess.inTempDir('shoal-demo-');
+  const socket = daemon.socket;
+  const port = daemon.o.listenAddr.split(':')[1]!;
   const run = (args: string[]): string =>
     execFileSync(process.execPath, [SHOAL_MAIN, '-H', `unix://${socket}`, ...args], {
       encoding: 'utf8',
@@ -35,7 +26,7 @@ async function main(): Promise<void> {
     return out;
   };
   try {
-    say(`starting shoald (state in ${dir})`);
+    say(`starting shoald (state in ${daemon.dir})`);
     await daemon.start();
     shoal('swarm', 'init', '--advertise-addr', `127.0.0.1:${port}`);
     const id = shoal(
@@ -72,8 +63,7 @@ async function main(): Promise<void> {
     say(JSON.stringify({ restart_ms: restartMs, state_intact: same, service_id: id }));
     if (!same) process.exitCode = 1;
   } finally {
-    await daemon.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await daemon.dispose();
   }
 }
 

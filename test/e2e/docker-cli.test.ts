@@ -1,10 +1,8 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts } from '../support/free-port';
 import { ShoaldProcess } from '../support/shoald/shoald-process';
 
 /**
@@ -51,7 +49,6 @@ it('finds a docker CLI to test with', () => {
 });
 
 describe.each(CLIS)('the docker CLI at %s against shoald', (bin) => {
-  let dir = '';
   let daemon: ShoaldProcess | undefined;
   let env: NodeJS.ProcessEnv = {};
   let nodeId = '';
@@ -98,10 +95,10 @@ describe.each(CLIS)('the docker CLI at %s against shoald', (bin) => {
   };
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'shoal-e2e-docker-'));
-    const configDir = path.join(dir, 'docker-config');
+    daemon = await ShoaldProcess.inTempDir('shoal-e2e-docker-');
+    const configDir = path.join(daemon.dir!, 'docker-config');
     await mkdir(configDir);
-    const socket = path.join(dir, 'run/shoal.sock');
+    const socket = daemon.socket;
     // Only DOCKER_HOST points the CLI at us. The rest of the environment must not steer it
     // elsewhere or pin its API version, and a private config dir keeps the user's contexts,
     // credential helpers and settings out of the run.
@@ -113,18 +110,11 @@ describe.each(CLIS)('the docker CLI at %s against shoald', (bin) => {
       DOCKER_CONFIG: configDir,
       DOCKER_CLI_HINTS: 'false',
     });
-    const [port] = await freePorts(1);
-    daemon = new ShoaldProcess({
-      stateDir: path.join(dir, 'state'),
-      socket,
-      listenAddr: `127.0.0.1:${port}`,
-    });
     await daemon.start();
   });
 
   afterAll(async () => {
-    await daemon?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await daemon?.dispose();
   });
 
   it('docker swarm init makes this node a manager', async () => {

@@ -1,8 +1,5 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts } from '../support/free-port';
 import { ShoaldProcess } from '../support/shoald/shoald-process';
 import { unixRequest } from '../support/shoald/unix-http';
 
@@ -11,31 +8,21 @@ import { unixRequest } from '../support/shoald/unix-http';
  * object again with the same IDs and versions (rebuilt from the snapshot and the WAL).
  */
 describe('shoald survives kill -9 with its state intact', () => {
-  let dir = '';
   let daemon: ShoaldProcess;
-  let socket = '';
   const api = (method: string, p: string, body?: unknown) =>
-    unixRequest(socket, method, `/v1.44${p}`, body);
+    unixRequest(daemon.socket, method, `/v1.44${p}`, body);
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'shoald-it-'));
-    socket = path.join(dir, 'run/shoal.sock');
-    const [port] = await freePorts(1);
-    daemon = new ShoaldProcess({
-      stateDir: path.join(dir, 'state'),
-      socket,
-      listenAddr: `127.0.0.1:${port}`,
-    });
+    daemon = await ShoaldProcess.inTempDir('shoald-it-');
     await daemon.start();
   });
 
   afterAll(async () => {
-    await daemon?.stop();
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await daemon?.dispose();
   });
 
   it('serves the socket with mode 0660 and answers as an inactive node before init', async () => {
-    expect((await stat(socket)).mode & 0o777).toBe(0o660);
+    expect((await stat(daemon.socket)).mode & 0o777).toBe(0o660);
     const info = await api('GET', '/info');
     expect(info.status).toBe(200);
     expect((info.json as { Swarm: { LocalNodeState: string } }).Swarm.LocalNodeState).toBe(

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePorts } from '../free-port';
 import { unixRequest } from './unix-http';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -22,7 +25,39 @@ export class ShoaldProcess {
   private exited?: Promise<number | null>;
   stderr = '';
 
-  constructor(readonly o: ShoaldOptions) {}
+  constructor(
+    readonly o: ShoaldOptions,
+    /** Removed by dispose(), when the daemon lives in a directory of its own. */
+    private readonly tempDir?: string,
+  ) {}
+
+  /** A daemon with its state dir and socket in a fresh temp dir and a free loopback port. */
+  static async inTempDir(prefix = 'shoald-'): Promise<ShoaldProcess> {
+    const dir = await mkdtemp(path.join(tmpdir(), prefix));
+    const [port] = await freePorts(1);
+    return new ShoaldProcess(
+      {
+        stateDir: path.join(dir, 'state'),
+        socket: path.join(dir, 'shoal.sock'),
+        listenAddr: `127.0.0.1:${port}`,
+      },
+      dir,
+    );
+  }
+
+  get socket(): string {
+    return this.o.socket;
+  }
+
+  get dir(): string | undefined {
+    return this.tempDir;
+  }
+
+  /** Stops the daemon (SIGTERM) and removes its temp dir. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.tempDir) await rm(this.tempDir, { recursive: true, force: true });
+  }
 
   async start(timeoutMs = 20_000): Promise<void> {
     if (!existsSync(path.join(REPO_ROOT, 'dist/.build-stamp'))) {
