@@ -95,6 +95,24 @@ describe('ManagerNode: writes through any manager', () => {
     await expect(create()).rejects.toMatchObject({ code: 'NameConflict' });
   });
 
+  it('hands leadership over on a graceful stop, so writes go on at once', async () => {
+    await startCluster();
+    const leader = managers.find((m) => m.isLeader())!;
+    const oldLeaderId = leader.leaderId();
+    managers.splice(managers.indexOf(leader), 1);
+    await leader.stop({ transferLeadership: true });
+    // Transferred, not elected after a timeout: a survivor already leads when stop() returns.
+    const survivors = managers;
+    const newLeader = survivors.find((m) => m.isLeader());
+    expect(newLeader).toBeDefined();
+    expect(newLeader!.leaderId()).not.toBe(oldLeaderId);
+    const follower = survivors.find((m) => !m.isLeader())!;
+    await follower.store.update((tx) => {
+      tx.create('config', { Spec: { Name: 'after-transfer' } });
+    });
+    expect(follower.store.view((tx) => tx.getByName('config', 'after-transfer'))).toBeDefined();
+  });
+
   it('refuses forwarded writes from a certificate without the manager role', async () => {
     const { pki, ports } = await startCluster();
     const leaderIndex = managers.findIndex((m) => m.isLeader());
