@@ -1,5 +1,5 @@
 /** Canned Engine-API-shaped objects for the command tests (test support, not shipped). */
-import type { Node, Service, SystemInfo, Task } from '../src/api/swarm.types';
+import type { Node, Service, SystemInfo, Task, TaskState } from '../src/api/swarm.types';
 
 export const SELF_ID = '7v2t30z9blmxuhnyo6s4cpenp';
 export const WORKER_ID = 'k67qz4598weg5unwwffg6z1m1';
@@ -127,8 +127,8 @@ const task = (
   serviceId: string,
   slot: number | undefined,
   nodeId: string,
-  state: string,
-  desired: string,
+  state: TaskState,
+  desired: TaskState,
   timestamp: string,
   extra: Partial<Task> = {},
 ): Task => ({

@@ -13,6 +13,7 @@ import {
   PartialFailureError,
   UsageError,
 } from '../errors/cli.errors';
+import { parseFilters } from '../parse/key-value.parser';
 
 /** The client for the daemon chosen by `-H/--host`, SHOAL_HOST or the default socket. */
 export function daemonClient(command: Command, ctx: CliContext): DaemonClient {
@@ -90,6 +91,58 @@ export function formatOption(): Option {
 /** docker prints inspect results as an indented JSON array; so does shoal, also for --format json. */
 export function writeJson(ctx: CliContext, value: unknown): void {
   ctx.stdout.write(`${JSON.stringify(value, null, 4)}\n`);
+}
+
+/** The flags every `ls` takes: `-q`, repeatable `-f key=value` and `--format`. */
+export interface ListFlags {
+  quiet?: boolean;
+  filter?: string[];
+  format: ListFormat;
+}
+
+/**
+ * Declares the flags ListFlags describes, as every `ls` has them; only the filter example in
+ * the help differs. (`service ps` takes the same three but lists --no-trunc among them, so it
+ * declares its own to keep its --help order.)
+ */
+export function addListOptions(command: Command, filterExample: string): Command {
+  return command
+    .option('-q, --quiet', 'only display IDs')
+    .option(
+      '-f, --filter <filter>',
+      `filter output (e.g. ${filterExample}), repeatable`,
+      repeatable(identity),
+    )
+    .addOption(formatOption());
+}
+
+/**
+ * GET a list endpoint with the `-f key=value` flags sent as the Engine API's `filters` JSON;
+ * without any, no query at all.
+ */
+export function getFiltered<T>(
+  client: DaemonClient,
+  path: string,
+  filter: readonly string[] | undefined,
+): Promise<T[]> {
+  const filters = parseFilters(filter ?? []);
+  return client.get<T[]>(path, filters ? { filters: JSON.stringify(filters) } : undefined);
+}
+
+/** `-q` output: the rows' IDs, one a line. */
+export function writeIds(ctx: CliContext, rows: readonly { ID: string }[]): void {
+  for (const row of rows) ctx.stdout.write(`${row.ID}\n`);
+}
+
+/** A listing: docker's table, or with `--format json` the same rows as JSON. */
+export function writeRows<R>(
+  ctx: CliContext,
+  format: ListFormat,
+  rows: R[],
+  renderTable: (rows: R[]) => string,
+): void {
+  if (format === 'json') writeJson(ctx, rows);
+  else ctx.stdout.write(renderTable(rows));
 }
 
 export function writeWarnings(

@@ -4,17 +4,19 @@ import type { Node, NodeSpec, SystemInfo } from '../api/swarm.types';
 import type { CliContext } from '../cli.context';
 import type { DaemonClient } from '../client/daemon.client';
 import { CommandFailedError } from '../errors/cli.errors';
-import { parseFilters, parseLabels } from '../parse/key-value.parser';
+import { parseLabels } from '../parse/key-value.parser';
 import { nodeRows, renderNodePretty, renderNodeTable } from '../views/node.views';
 import {
-  type ListFormat,
+  type ListFlags,
+  addListOptions,
   daemonClient,
   forEachReportingFailures,
-  formatOption,
+  getFiltered,
   identity,
   inspectEach,
   repeatable,
-  writeJson,
+  writeIds,
+  writeRows,
 } from './command.support';
 
 /** docker lets `self` stand for the node the CLI is talking to. */
@@ -56,35 +58,19 @@ export function applyNodeUpdate(current: NodeSpec, flags: NodeUpdateFlags): Node
 export function registerNodeCommands(program: Command, ctx: CliContext): void {
   const node = program.command('node').description('Manage swarm nodes');
 
-  node
-    .command('ls')
-    .alias('list')
-    .description('List nodes in the swarm')
-    .option('-q, --quiet', 'only display IDs')
-    .option(
-      '-f, --filter <filter>',
-      'filter output (e.g. role=manager), repeatable',
-      repeatable(identity),
-    )
-    .addOption(formatOption())
-    .action(
-      async (opts: { quiet?: boolean; filter?: string[]; format: ListFormat }, cmd: Command) => {
-        const client = daemonClient(cmd, ctx);
-        const filters = parseFilters(opts.filter ?? []);
-        const nodes = await client.get<Node[]>(
-          '/nodes',
-          filters ? { filters: JSON.stringify(filters) } : undefined,
-        );
-        if (opts.quiet) {
-          for (const n of nodeRows(nodes, undefined)) ctx.stdout.write(`${n.ID}\n`);
-          return;
-        }
-        const info = await client.get<SystemInfo>('/info');
-        const rows = nodeRows(nodes, info.Swarm?.NodeID);
-        if (opts.format === 'json') writeJson(ctx, rows);
-        else ctx.stdout.write(renderNodeTable(rows));
-      },
-    );
+  addListOptions(
+    node.command('ls').alias('list').description('List nodes in the swarm'),
+    'role=manager',
+  ).action(async (opts: ListFlags, cmd: Command) => {
+    const client = daemonClient(cmd, ctx);
+    const nodes = await getFiltered<Node>(client, '/nodes', opts.filter);
+    if (opts.quiet) {
+      writeIds(ctx, nodeRows(nodes, undefined));
+      return;
+    }
+    const info = await client.get<SystemInfo>('/info');
+    writeRows(ctx, opts.format, nodeRows(nodes, info.Swarm?.NodeID), renderNodeTable);
+  });
 
   node
     .command('inspect')

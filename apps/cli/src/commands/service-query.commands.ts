@@ -11,59 +11,41 @@ import {
   taskRows,
 } from '../views/service.views';
 import {
-  type ListFormat,
+  type ListFlags,
+  addListOptions,
   daemonClient,
   formatOption,
+  getFiltered,
   identity,
   inspectEach,
   repeatable,
-  writeJson,
+  writeIds,
+  writeRows,
 } from './command.support';
 import { servicePath } from './service.commands';
 
-const filterFlag = repeatable(identity);
-
 function registerLs(service: Command, ctx: CliContext): void {
-  service
-    .command('ls')
-    .alias('list')
-    .description('List services')
-    .option('-q, --quiet', 'only display IDs')
-    .option(
-      '-f, --filter <filter>',
-      'filter output (e.g. name=web, mode=global), repeatable',
-      filterFlag,
-    )
-    .addOption(formatOption())
-    .action(
-      async (opts: { quiet?: boolean; filter?: string[]; format: ListFormat }, cmd: Command) => {
-        const client = daemonClient(cmd, ctx);
-        const filters = parseFilters(opts.filter ?? []);
-        const services = await client.get<Service[]>(
-          '/services',
-          filters ? { filters: JSON.stringify(filters) } : undefined,
-        );
-        if (opts.quiet) {
-          // Full IDs: they are what scripts pipe into other commands, and need no prefix lookup.
-          for (const row of serviceRows(services, [])) ctx.stdout.write(`${row.ID}\n`);
-          return;
-        }
-        // One task listing for all services, counted per service on this side: one round trip
-        // however many services there are, and no reliance on the optional ServiceStatus.
-        const tasks = services.length > 0 ? await client.get<Task[]>('/tasks') : [];
-        const rows = serviceRows(services, tasks);
-        if (opts.format === 'json') writeJson(ctx, rows);
-        else ctx.stdout.write(renderServiceTable(rows));
-      },
-    );
+  addListOptions(
+    service.command('ls').alias('list').description('List services'),
+    'name=web, mode=global',
+  ).action(async (opts: ListFlags, cmd: Command) => {
+    const client = daemonClient(cmd, ctx);
+    const services = await getFiltered<Service>(client, '/services', opts.filter);
+    if (opts.quiet) {
+      // Full IDs: they are what scripts pipe into other commands, and need no prefix lookup.
+      writeIds(ctx, serviceRows(services, []));
+      return;
+    }
+    // One task listing for all services, counted per service on this side: one round trip
+    // however many services there are, and no reliance on the optional ServiceStatus.
+    const tasks = services.length > 0 ? await client.get<Task[]>('/tasks') : [];
+    writeRows(ctx, opts.format, serviceRows(services, tasks), renderServiceTable);
+  });
 }
 
-interface PsFlags {
-  quiet?: boolean;
+interface PsFlags extends ListFlags {
   /** `--no-trunc` is a negatable flag, so commander reports it as trunc: false. */
   trunc?: boolean;
-  filter?: string[];
-  format: ListFormat;
 }
 
 function registerPs(service: Command, ctx: CliContext): void {
@@ -76,7 +58,7 @@ function registerPs(service: Command, ctx: CliContext): void {
     .option(
       '-f, --filter <filter>',
       'filter tasks (e.g. desired-state=running), repeatable',
-      filterFlag,
+      repeatable(identity),
     )
     .addOption(formatOption())
     .action(async (refs: string[], opts: PsFlags, cmd: Command) => {
@@ -90,14 +72,13 @@ function registerPs(service: Command, ctx: CliContext): void {
       const names = new Map(services.map((s) => [s.ID, s.Spec?.Name ?? s.ID]));
       const noTrunc = opts.trunc === false;
       if (opts.quiet) {
-        for (const row of taskRows(names, tasks, [], ctx.now(), noTrunc))
-          ctx.stdout.write(`${row.ID}\n`);
+        writeIds(ctx, taskRows(names, tasks, [], ctx.now(), noTrunc));
         return;
       }
       const nodes = tasks.length > 0 ? await client.get<Node[]>('/nodes') : [];
-      const rows = taskRows(names, tasks, nodes, ctx.now(), noTrunc);
-      if (opts.format === 'json') writeJson(ctx, rows);
-      else ctx.stdout.write(renderTaskTable(rows, noTrunc));
+      writeRows(ctx, opts.format, taskRows(names, tasks, nodes, ctx.now(), noTrunc), (rows) =>
+        renderTaskTable(rows, noTrunc),
+      );
     });
 }
 

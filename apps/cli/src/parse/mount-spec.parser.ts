@@ -11,7 +11,10 @@ export const MOUNT_SYNTAX =
   'expected type=bind|volume|tmpfs,source=SRC,target=DST[,readonly][,volume-nocopy]' +
   '[,bind-propagation=P][,tmpfs-size=SIZE][,tmpfs-mode=OCTAL]';
 
-const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'];
+const PROPAGATIONS = ['private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave'] as const;
+type Propagation = (typeof PROPAGATIONS)[number];
+const isPropagation = (p: string): p is Propagation =>
+  (PROPAGATIONS as readonly string[]).includes(p);
 
 function invalid(input: string, why: string): UsageError {
   return new UsageError(`invalid mount spec ${JSON.stringify(input)}: ${why}; ${MOUNT_SYNTAX}`);
@@ -74,7 +77,7 @@ export function parseMountSpec(input: string): Mount {
         break;
       case 'bind-propagation': {
         const p = required();
-        if (!PROPAGATIONS.includes(p))
+        if (!isPropagation(p))
           throw invalid(input, `unknown bind-propagation ${JSON.stringify(p)}`);
         bind.Propagation = p;
         break;

@@ -14,7 +14,6 @@ import type {
   Placement,
   ServiceSpec,
   TaskSpec,
-  UpdateConfig,
 } from '../api/swarm.types';
 import { UsageError } from '../errors/cli.errors';
 import { envName, parseLabels, resolveEnv } from '../parse/key-value.parser';
@@ -113,25 +112,12 @@ function applyResources(spec: ServiceSpec, flags: CommonServiceFlags): void {
 }
 
 function applyRestartPolicy(spec: ServiceSpec, flags: CommonServiceFlags): void {
-  const fields = {
+  assignDefined(() => (taskTemplate(spec).RestartPolicy ??= {}), {
     Condition: flags.restartCondition,
     Delay: flags.restartDelay,
     MaxAttempts: flags.restartMaxAttempts,
     Window: flags.restartWindow,
-  };
-  if (Object.values(fields).every((v) => v === undefined)) return;
-  const policy = (taskTemplate(spec).RestartPolicy ??= {});
-  Object.assign(policy, definedOnly(fields));
-}
-
-function applyUpdateConfig(
-  spec: ServiceSpec,
-  key: 'UpdateConfig' | 'RollbackConfig',
-  fields: UpdateConfig,
-): void {
-  const defined = definedOnly(fields);
-  if (Object.keys(defined).length === 0) return;
-  spec[key] = { ...spec[key], ...defined };
+  });
 }
 
 function applyHealth(spec: ServiceSpec, flags: CommonServiceFlags): void {
@@ -158,14 +144,12 @@ function applyHealth(spec: ServiceSpec, flags: CommonServiceFlags): void {
 }
 
 function applyContainerScalars(spec: ServiceSpec, flags: CommonServiceFlags): void {
-  const fields = {
+  assignDefined(() => containerSpec(spec), {
     Hostname: flags.hostname,
     Dir: flags.workdir,
     User: flags.user,
     StopGracePeriod: flags.stopGracePeriod,
-  };
-  const defined = definedOnly(fields);
-  if (Object.keys(defined).length > 0) Object.assign(containerSpec(spec), defined);
+  });
 }
 
 /** Applies the flags create and update share. Mutates `spec`. */
@@ -173,7 +157,7 @@ export function applyCommonFlags(spec: ServiceSpec, flags: CommonServiceFlags): 
   applyReplicas(spec, flags);
   applyResources(spec, flags);
   applyRestartPolicy(spec, flags);
-  applyUpdateConfig(spec, 'UpdateConfig', {
+  assignDefined(() => (spec.UpdateConfig ??= {}), {
     Parallelism: flags.updateParallelism,
     Delay: flags.updateDelay,
     FailureAction: flags.updateFailureAction,
@@ -181,7 +165,7 @@ export function applyCommonFlags(spec: ServiceSpec, flags: CommonServiceFlags): 
     MaxFailureRatio: flags.updateMaxFailureRatio,
     Order: flags.updateOrder,
   });
-  applyUpdateConfig(spec, 'RollbackConfig', {
+  assignDefined(() => (spec.RollbackConfig ??= {}), {
     Parallelism: flags.rollbackParallelism,
     Delay: flags.rollbackDelay,
     FailureAction: flags.rollbackFailureAction,
@@ -348,6 +332,15 @@ export function updateMounts(
 ): Mount[] {
   const dropped = new Set([...removeTargets, ...add.map((m) => m.Target ?? '')]);
   return [...current.filter((m) => !dropped.has(m.Target ?? '')), ...add];
+}
+
+/**
+ * Copies the fields the user set into the object `target()` returns. `target` runs only when
+ * at least one is set, so a group of flags left alone never adds an empty object to the spec.
+ */
+function assignDefined<T extends object>(target: () => T, fields: NoInfer<T>): void {
+  const defined = definedOnly(fields);
+  if (Object.keys(defined).length > 0) Object.assign(target(), defined);
 }
 
 /** A copy of `value` without its undefined fields, so they never reach the JSON body. */

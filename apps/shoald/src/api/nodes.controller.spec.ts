@@ -1,6 +1,6 @@
 import { type Node } from '@shoal/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ApiHarness, filtersQuery, startApi } from '../control/testing/api.harness';
+import { type ApiHarness, filtersQuery, startApi } from './testing/api-test.harness';
 import { addNode } from '../control/testing/control.fixtures';
 
 type Msg = { message: string };

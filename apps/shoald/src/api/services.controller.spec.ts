@@ -1,7 +1,7 @@
 import { type Service } from '@shoal/api';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type ApiHarness, filtersQuery, startApi } from '../control/testing/api.harness';
+import { type ApiHarness, filtersQuery, startApi } from './testing/api-test.harness';
 import { serviceBody, storedServices } from '../control/testing/control.fixtures';
 
 type Msg = { message: string };

@@ -1,6 +1,6 @@
 import { NOT_A_MANAGER_MESSAGE, ALREADY_IN_SWARM_MESSAGE, type Swarm } from '@shoal/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ApiHarness, startApi } from '../control/testing/api.harness';
+import { type ApiHarness, startApi } from './testing/api-test.harness';
 import { LAST_MANAGER_LEAVE_MESSAGE } from './testing/memory-runtime';
 
 let api: ApiHarness | undefined;

@@ -1,6 +1,6 @@
 import { type Task } from '@shoal/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ApiHarness, filtersQuery, startApi } from '../control/testing/api.harness';
+import { type ApiHarness, filtersQuery, startApi } from './testing/api-test.harness';
 import { addTask, serviceBody } from '../control/testing/control.fixtures';
 
 let api: ApiHarness;

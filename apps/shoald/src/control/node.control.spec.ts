@@ -1,4 +1,3 @@
-import { ApiError } from '@shoal/api';
 import { describe, expect, it } from 'vitest';
 import {
   canRemoveMember,
@@ -10,18 +9,7 @@ import {
   QUORUM_LOSS_MESSAGE,
 } from './node.control';
 import { type StoredNode, type StoredTask } from './stored.types';
-import { addNode, addTask, startSwarm } from './testing/control.fixtures';
-
-async function rejects(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApiError);
-  return err as ApiError;
-}
-
-const filters = (f: Record<string, string[]>) => JSON.stringify(f);
+import { addNode, addTask, filtersJson, rejects, startSwarm } from './testing/control.fixtures';
 
 async function cluster() {
   const s = await startSwarm();
@@ -63,22 +51,24 @@ describe('NodeControl.list', () => {
     [{ role: ['worker'], 'node.label': ['zone=b'] }, ['w2bbbbbbbbbbbbbbbbbbbbbbb']],
   ])('filters %j', async (f, expected) => {
     const { control } = await cluster();
-    expect((await control.list(filters(f))).map((n) => n.ID)).toEqual(expected);
+    expect((await control.list(filtersJson(f))).map((n) => n.ID)).toEqual(expected);
   });
 
   it('filters by role manager and accepted membership', async () => {
     const { control, nodeId } = await cluster();
-    expect((await control.list(filters({ role: ['MANAGER'] }))).map((n) => n.ID)).toEqual([nodeId]);
-    expect(await control.list(filters({ membership: ['accepted'] }))).toHaveLength(3);
+    expect((await control.list(filtersJson({ role: ['MANAGER'] }))).map((n) => n.ID)).toEqual([
+      nodeId,
+    ]);
+    expect(await control.list(filtersJson({ membership: ['accepted'] }))).toHaveLength(3);
   });
 
   it('refuses unknown filters and unknown role or membership values with 400', async () => {
     const { control } = await cluster();
-    expect((await rejects(control.list(filters({ colour: ['red'] })))).status).toBe(400);
-    const role = await rejects(control.list(filters({ role: ['boss'] })));
+    expect((await rejects(control.list(filtersJson({ colour: ['red'] })))).status).toBe(400);
+    const role = await rejects(control.list(filtersJson({ role: ['boss'] })));
     expect(role.status).toBe(400);
     expect(role.message).toContain("Invalid role filter: 'boss'");
-    const m = await rejects(control.list(filters({ membership: ['maybe'] })));
+    const m = await rejects(control.list(filtersJson({ membership: ['maybe'] })));
     expect(m.message).toContain("Invalid membership filter: 'maybe'");
     expect((await rejects(control.list('{not json'))).status).toBe(400);
   });

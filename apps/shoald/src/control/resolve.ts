@@ -1,5 +1,5 @@
 import { InvalidArgumentError, NotFoundError } from '@shoal/api';
-import { type ReadTx } from '@shoal/store';
+import { type ReadTx, type StoredObject } from '@shoal/store';
 import { type StoredNode, type StoredService, type StoredTask } from './stored.types';
 
 /**
@@ -27,40 +27,34 @@ function pick<T>(kind: RefKind, ref: string, matches: T[]): T | undefined {
   return matches[0];
 }
 
-function resolve<T extends { ID: string }>(
+/** The three steps over `kind`'s table; only the name lookup differs between kinds. */
+function resolve<T extends StoredObject>(
+  tx: ReadTx,
   kind: RefKind,
   ref: string,
-  all: () => T[],
-  byId: (id: string) => T | undefined,
   byName: (name: string) => T[],
 ): T {
   // An empty reference names nothing (Docker would match every ID by prefix).
   if (ref === '') throw notFound(kind, ref);
-  const exact = byId(ref);
+  const exact = tx.get<T>(kind, ref);
   if (exact) return exact;
   const named = pick(kind, ref, byName(ref));
   if (named) return named;
   const prefixed = pick(
     kind,
     ref,
-    all().filter((o) => o.ID.startsWith(ref)),
+    tx.list<T>(kind).filter((o) => o.ID.startsWith(ref)),
   );
   if (prefixed) return prefixed;
   throw notFound(kind, ref);
 }
 
 export function resolveService(tx: ReadTx, ref: string): StoredService {
-  return resolve<StoredService>(
-    'service',
-    ref,
-    () => tx.list<StoredService>('service'),
-    (id) => tx.get<StoredService>('service', id),
-    (name) => {
-      // Service names are unique (case-insensitively), so the index gives at most one.
-      const found = tx.getByName<StoredService>('service', name);
-      return found ? [found] : [];
-    },
-  );
+  return resolve<StoredService>(tx, 'service', ref, (name) => {
+    // Service names are unique (case-insensitively), so the index gives at most one.
+    const found = tx.getByName<StoredService>('service', name);
+    return found ? [found] : [];
+  });
 }
 
 /**
@@ -76,12 +70,8 @@ export function nodeNames(node: StoredNode): string[] {
 
 export function resolveNode(tx: ReadTx, ref: string): StoredNode {
   const key = ref.toLowerCase();
-  return resolve<StoredNode>(
-    'node',
-    ref,
-    () => tx.list<StoredNode>('node'),
-    (id) => tx.get<StoredNode>('node', id),
-    () => tx.find<StoredNode>('node', (n) => nodeNames(n).some((x) => x.toLowerCase() === key)),
+  return resolve<StoredNode>(tx, 'node', ref, () =>
+    tx.find<StoredNode>('node', (n) => nodeNames(n).some((x) => x.toLowerCase() === key)),
   );
 }
 
@@ -98,11 +88,7 @@ export function taskName(tx: ReadTx, task: StoredTask): string {
 
 export function resolveTask(tx: ReadTx, ref: string): StoredTask {
   const key = ref.toLowerCase();
-  return resolve<StoredTask>(
-    'task',
-    ref,
-    () => tx.list<StoredTask>('task'),
-    (id) => tx.get<StoredTask>('task', id),
-    () => tx.find<StoredTask>('task', (t) => taskName(tx, t).toLowerCase() === key),
+  return resolve<StoredTask>(tx, 'task', ref, () =>
+    tx.find<StoredTask>('task', (t) => taskName(tx, t).toLowerCase() === key),
   );
 }

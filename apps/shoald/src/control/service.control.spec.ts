@@ -1,4 +1,4 @@
-import { ApiError, applyServiceDefaults, type ServiceSpec } from '@shoal/api';
+import { applyServiceDefaults, type ServiceSpec } from '@shoal/api';
 import { describe, expect, it } from 'vitest';
 import {
   MODE_CHANGE_NOT_ALLOWED_MESSAGE,
@@ -8,16 +8,13 @@ import {
   serviceExistsMessage,
 } from './service.control';
 import { type StoredService } from './stored.types';
-import { addTask, serviceBody, startSwarm, storedServices } from './testing/control.fixtures';
-
-async function rejects(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApiError);
-  return err as ApiError;
-}
+import {
+  addTask,
+  rejects,
+  serviceBody,
+  startSwarm,
+  storedServices,
+} from './testing/control.fixtures';
 
 async function setup() {
   const s = await startSwarm();

@@ -86,20 +86,30 @@ export function checkPortConflicts(tx: ReadTx, spec: ServiceSpec, selfId?: strin
 export function checkReferences(tx: ReadTx, spec: ServiceSpec): void {
   const container = spec.TaskTemplate?.ContainerSpec;
   if (!container) return;
-  const missingSecrets = (container.Secrets ?? [])
-    .filter((r) => tx.get('secret', r.SecretID ?? '')?.Spec?.Name !== r.SecretName)
-    .map((r) => r.SecretName ?? '');
-  if (missingSecrets.length > 0) {
+  checkNamedReferences(
+    tx,
+    'secret',
+    (container.Secrets ?? []).map((r) => ({ id: r.SecretID, name: r.SecretName })),
+  );
+  checkNamedReferences(
+    tx,
+    'config',
+    (container.Configs ?? []).map((r) => ({ id: r.ConfigID, name: r.ConfigName })),
+  );
+}
+
+/** Secrets and configs are checked alike; only their reference fields are named apart. */
+function checkNamedReferences(
+  tx: ReadTx,
+  kind: 'secret' | 'config',
+  refs: { id: string | undefined; name: string | undefined }[],
+): void {
+  const missing = refs
+    .filter((r) => tx.get(kind, r.id ?? '')?.Spec?.Name !== r.name)
+    .map((r) => r.name ?? '');
+  if (missing.length > 0) {
     throw new InvalidArgumentError(
-      `${missingSecrets.length === 1 ? 'secret' : 'secrets'} not found: ${missingSecrets.join(', ')}`,
-    );
-  }
-  const missingConfigs = (container.Configs ?? [])
-    .filter((r) => tx.get('config', r.ConfigID ?? '')?.Spec?.Name !== r.ConfigName)
-    .map((r) => r.ConfigName ?? '');
-  if (missingConfigs.length > 0) {
-    throw new InvalidArgumentError(
-      `${missingConfigs.length === 1 ? 'config' : 'configs'} not found: ${missingConfigs.join(', ')}`,
+      `${missing.length === 1 ? kind : `${kind}s`} not found: ${missing.join(', ')}`,
     );
   }
 }

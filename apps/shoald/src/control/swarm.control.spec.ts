@@ -1,21 +1,12 @@
-import { ApiError, applySwarmSpecDefaults } from '@shoal/api';
+import { applySwarmSpecDefaults } from '@shoal/api';
 import { ManualClock } from '@shoal/common';
 import { MemoryStore } from '@shoal/store';
 import { DirectProposer } from '@shoal/store/testing/direct.proposer';
 import { describe, expect, it } from 'vitest';
 import { bootstrapClusterState } from './swarm-bootstrap';
 import { SwarmControl } from './swarm.control';
-import { startSwarm } from './testing/control.fixtures';
+import { rejects, startSwarm } from './testing/control.fixtures';
 import { type StoredCluster, type StoredNode } from './stored.types';
-
-async function rejects(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApiError);
-  return err as ApiError;
-}
 
 describe('bootstrapClusterState', () => {
   function freshStore() {

@@ -1,20 +1,16 @@
-import { ApiError } from '@shoal/api';
 import { describe, expect, it } from 'vitest';
 import { ServiceControl } from './service.control';
 import { deepEqual, TaskControl } from './task.control';
 import { type StoredService } from './stored.types';
-import { addNode, addTask, serviceBody, startSwarm } from './testing/control.fixtures';
-
-async function rejects(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ApiError);
-  return err as ApiError;
-}
-
-const f = (x: Record<string, string[]>) => JSON.stringify(x);
+import {
+  addNode,
+  addTask,
+  // Short, because nearly every list call below wraps its filters in it.
+  filtersJson as f,
+  rejects,
+  serviceBody,
+  startSwarm,
+} from './testing/control.fixtures';
 
 /**
  * Tasks come from the orchestrator in later issues; here they are written into the store

@@ -1,11 +1,37 @@
-import { applySwarmSpecDefaults, type ServiceSpec, type TaskState } from '@shoal/api';
+import { ApiError, applySwarmSpecDefaults, type ServiceSpec, type TaskState } from '@shoal/api';
 import { ManualClock, objectIdGenerator, seededRandomBytes } from '@shoal/common';
 import { type NewObject } from '@shoal/store';
+import { expect } from 'vitest';
 import { type MemoryManagerHandle, MemorySwarmRuntime } from '../../api/testing/memory-runtime';
 import { type StoredNode, type StoredService, type StoredTask } from '../stored.types';
 
 /** 2026-03-01T12:00:00.250Z. */
 export const T0 = Date.UTC(2026, 2, 1, 12, 0, 0, 250);
+
+/**
+ * A memory swarm runtime on a manual clock at T0 with IDs reproducible from `seed`, not yet
+ * initialised. The control specs (startSwarm) and the HTTP harness (startApi in
+ * api/testing/api-test.harness) both build theirs here, so the two set-ups cannot drift apart.
+ */
+export function memoryRuntime(seed: number): { runtime: MemorySwarmRuntime; clock: ManualClock } {
+  const clock = new ManualClock(T0);
+  const runtime = new MemorySwarmRuntime({
+    clock,
+    newId: objectIdGenerator(seededRandomBytes(seed)),
+    hostname: 'manager-1',
+  });
+  return { runtime, clock };
+}
+
+/** `swarm init` with Swarm's default spec, as manager-1 at 10.0.0.1; answers the node ID. */
+export function initSwarm(runtime: MemorySwarmRuntime): Promise<string> {
+  return runtime.init({
+    listenAddr: '0.0.0.0:7377',
+    advertiseAddr: '10.0.0.1:7377',
+    forceNewCluster: false,
+    spec: applySwarmSpecDefaults({}) as Record<string, unknown>,
+  });
+}
 
 /** A one-manager memory swarm with a manual clock and reproducible IDs, already initialised. */
 export async function startSwarm(seed = 7): Promise<{
@@ -14,20 +40,23 @@ export async function startSwarm(seed = 7): Promise<{
   clock: ManualClock;
   nodeId: string;
 }> {
-  const clock = new ManualClock(T0);
-  const runtime = new MemorySwarmRuntime({
-    clock,
-    newId: objectIdGenerator(seededRandomBytes(seed)),
-    hostname: 'manager-1',
-  });
-  const nodeId = await runtime.init({
-    listenAddr: '0.0.0.0:7377',
-    advertiseAddr: '10.0.0.1:7377',
-    forceNewCluster: false,
-    spec: applySwarmSpecDefaults({}) as Record<string, unknown>,
-  });
+  const { runtime, clock } = memoryRuntime(seed);
+  const nodeId = await initSwarm(runtime);
   return { runtime, manager: runtime.manager(), clock, nodeId };
 }
+
+/** Awaits `p`, which must reject with an ApiError, and answers the error for assertions. */
+export async function rejects(p: Promise<unknown>): Promise<ApiError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ApiError);
+  return err as ApiError;
+}
+
+/** The `filters` argument of the list methods: the JSON the API's `?filters=` carries. */
+export const filtersJson = (filters: Record<string, string[]>): string => JSON.stringify(filters);
 
 /** A minimal valid ServiceSpec body. */
 export function serviceBody(name: string, extra: ServiceSpec = {}): ServiceSpec {
