@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -36,5 +36,5 @@ export default function setup(): void {
     );
     return;
   }
-  writeFileSync(STAMP, new Date().toISOString() + '\n');
+  // The build script itself touches the stamp as its last step.
 }

@@ -49,6 +49,10 @@ export class ShoaldProcess {
     return this.o.socket;
   }
 
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get dir(): string | undefined {
     return this.tempDir;
   }
@@ -82,7 +86,11 @@ export class ShoaldProcess {
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.o.env } },
     );
     this.child = child;
-    child.stderr!.on('data', (c: Buffer) => (this.stderr += c.toString()));
+    // The tail is enough for error reports; a long run must not grow it without bound.
+    child.stderr!.on(
+      'data',
+      (c: Buffer) => (this.stderr = (this.stderr + c.toString()).slice(-8_000)),
+    );
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
@@ -108,10 +116,17 @@ export class ShoaldProcess {
     await this.exited;
   }
 
-  /** SIGTERM; resolves with the exit code. */
-  async stop(): Promise<number | null> {
-    if (!this.child || this.child.exitCode !== null) return this.child?.exitCode ?? null;
-    this.child.kill('SIGTERM');
-    return this.exited!;
+  /** SIGTERM (SIGKILL after `killAfterMs`); resolves with the exit code. Safe to call twice. */
+  async stop(killAfterMs = 10_000): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null)
+      return child?.exitCode ?? null;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    try {
+      return await this.exited!;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
