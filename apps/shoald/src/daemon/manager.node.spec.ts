@@ -113,6 +113,49 @@ describe('ManagerNode: writes through any manager', () => {
     expect(follower.store.view((tx) => tx.getByName('config', 'after-transfer'))).toBeDefined();
   });
 
+  it('admits a joining manager as a learner and promotes it once it has caught up', async () => {
+    const { pki, ports } = await startCluster();
+    const leader = managers.find((m) => m.isLeader())!;
+    await leader.store.update((tx) => {
+      for (let i = 0; i < 50; i++) tx.create('config', { Spec: { Name: `before-join-${i}` } });
+    });
+    const [port] = await freePorts(1);
+    const address = `127.0.0.1:${port}`;
+    const joined = await issueTestCert(pki, { id: 'm4', role: MANAGER_ROLE_OU });
+    const stateDir = new StateDir(path.join(root, 'm4'));
+    await stateDir.writeCertificates({
+      'ca.crt': joined.caPem,
+      'node.crt': joined.nodes['m4']!.certPem,
+      'node.key': joined.nodes['m4']!.keyPem,
+    });
+    await leader.addManager('m4', address);
+    const m4 = await ManagerNode.start({
+      node: {
+        nodeId: 'm4',
+        clusterId: 'c1',
+        role: 'manager',
+        listenAddr: address,
+        advertiseAddr: address,
+      },
+      stateDir,
+      peers: ids.map((id, i) => ({ id, address: `127.0.0.1:${ports[i]}` })),
+      clock: systemClock,
+      newId: objectIdGenerator(),
+      logger: nullLogger,
+      tickMs: 20,
+    });
+    managers.push(m4);
+    // Caught up: it holds what was written before it joined.
+    expect(m4.store.view((tx) => tx.getByName('config', 'before-join-49'))).toBeDefined();
+    await expect.poll(() => leader.members().length, { timeout: 5000 }).toBe(4);
+    // And it takes writes (forwarded to the leader) like any other manager.
+    await m4.store.update((tx) => {
+      tx.create('config', { Spec: { Name: 'from-m4' } });
+    });
+    await leader.readBarrier();
+    expect(leader.store.view((tx) => tx.getByName('config', 'from-m4'))).toBeDefined();
+  });
+
   it('refuses forwarded writes from a certificate without the manager role', async () => {
     const { pki, ports } = await startCluster();
     const leaderIndex = managers.findIndex((m) => m.isLeader());

@@ -8,6 +8,9 @@ import { toApiError } from './raft-errors';
 import { UnavailableError } from '@shoal/api';
 import { type NodeState, type StateDir } from './state-dir';
 
+/** How often the leader looks for learners ready to vote. */
+const PROMOTE_CHECK_MS = 250;
+
 /** As long as the leader's own proposal timeout, so a forwarded write is not abandoned early. */
 const FORWARD_TIMEOUT_MS = DRIVER_DEFAULTS.proposalTimeoutMs;
 
@@ -16,6 +19,8 @@ export interface ManagerNodeOptions {
   stateDir: StateDir;
   /** Only for a new cluster (`swarm init`): its founding voters, this node among them. */
   bootstrap?: RaftMemberAddress[];
+  /** For a joining manager: the managers it was admitted by, so it can answer the leader. */
+  peers?: RaftMemberAddress[];
   clock: Clock;
   newId: IdGenerator;
   logger: Logger;
@@ -34,7 +39,14 @@ export class ManagerNode implements ManagerHandle {
     private readonly proposer: ForwardingProposer,
     readonly clock: Clock,
     readonly newId: IdGenerator,
-  ) {}
+    private readonly log: Logger,
+  ) {
+    this.membershipTimer = setInterval(() => void this.promoteCaughtUpLearners(), PROMOTE_CHECK_MS);
+    this.membershipTimer.unref();
+  }
+
+  private readonly membershipTimer: NodeJS.Timeout;
+  private promoting = false;
 
   static async start(o: ManagerNodeOptions): Promise<ManagerNode> {
     const credentials = await loadCredentials(o.stateDir);
@@ -66,10 +78,11 @@ export class ManagerNode implements ManagerHandle {
       transport,
       stateMachine: store,
       bootstrap: o.bootstrap,
+      peers: o.peers,
       tickMs: o.tickMs,
       logger: o.logger.child({ component: 'raft' }),
     });
-    const manager = new ManagerNode(store, ref.driver, proposer, o.clock, o.newId);
+    const manager = new ManagerNode(store, ref.driver, proposer, o.clock, o.newId, o.logger);
     await manager.caughtUp();
     return manager;
   }
@@ -100,6 +113,15 @@ export class ManagerNode implements ManagerHandle {
     }
   }
 
+  /** On the leader: admit a joining manager to Raft, as a learner until it catches up. */
+  async addManager(id: string, address: string): Promise<void> {
+    try {
+      await this.driver.addLearner(id, address);
+    } catch (err) {
+      throw toApiError(err);
+    }
+  }
+
   leaderId(): string | undefined {
     return this.driver.leaderId();
   }
@@ -115,15 +137,40 @@ export class ManagerNode implements ManagerHandle {
       .map((m) => ({
         id: m.id,
         addr: m.address ?? '',
-        // Per-peer reachability comes with multi-manager clusters (issue #4); until then a
-        // member is reported reachable when it is this node or the leader this node follows.
-        reachable: m.id === s.id || m.id === s.leader,
+        // The leader knows whom it heard from lately; another manager knows only itself and
+        // the leader it follows, and reports the others as it last saw them: reachable.
+        reachable: m.id === s.id || m.id === s.leader || (m.recentActive ?? true),
         leader: m.id === s.leader,
       }));
   }
 
+  /**
+   * On the leader: a joining manager enters Raft as a learner (it cannot vote, so a slow or
+   * failed join never costs the cluster its quorum) and becomes a voter once it has every
+   * committed entry. Called on a timer; one membership change at a time.
+   */
+  private async promoteCaughtUpLearners(): Promise<void> {
+    if (this.promoting || !this.driver.isLeader()) return;
+    const s = this.driver.status();
+    const ready = s.members.find(
+      (m) => !m.voter && m.address && m.match !== undefined && m.match >= s.commit,
+    );
+    if (!ready) return;
+    this.promoting = true;
+    try {
+      await this.driver.addVoter(ready.id, ready.address!);
+      this.log.info('promoted a caught-up learner to voter', { node: ready.id });
+    } catch (err) {
+      // Another change in flight, or leadership lost: the next round tries again.
+      this.log.debug('learner promotion deferred', { node: ready.id, err: (err as Error).message });
+    } finally {
+      this.promoting = false;
+    }
+  }
+
   /** Hands leadership to another manager first when asked to, so writes barely pause. */
   async stop(opts: { transferLeadership?: boolean } = {}): Promise<void> {
+    clearInterval(this.membershipTimer);
     await this.driver.stop({ transferLeadership: opts.transferLeadership ?? false });
     this.proposer.close();
   }

@@ -42,7 +42,17 @@ export interface RaftDriverStatus {
   commit: number;
   applied: number;
   snapshotIndex: number;
-  members: { id: NodeId; address: string | undefined; voter: boolean }[];
+  /**
+   * On the leader, `match` (the highest index known replicated there) and `recentActive`
+   * (heard from within the last election timeout) per member; absent on other nodes.
+   */
+  members: {
+    id: NodeId;
+    address: string | undefined;
+    voter: boolean;
+    match?: number;
+    recentActive?: boolean;
+  }[];
 }
 
 type LeaderListener = (leader: NodeId | undefined, term: number) => void;
@@ -267,11 +277,15 @@ export class RaftDriver {
       commit: s.hardState.commit,
       applied: this.applied,
       snapshotIndex: this.snapshotIndex,
-      members: [...this.confState.voters, ...this.confState.learners].map((id) => ({
-        id,
-        address: this.addresses.get(id),
-        voter: voters.has(id),
-      })),
+      members: [...this.confState.voters, ...this.confState.learners].map((id) => {
+        const pr = s.progress.get(id);
+        return {
+          id,
+          address: this.addresses.get(id),
+          voter: voters.has(id),
+          ...(pr ? { match: pr.match, recentActive: pr.recentActive } : {}),
+        };
+      }),
     };
   }
 
