@@ -30,7 +30,10 @@ describe('SwarmController', () => {
     expect(swarm.status).toBe(200);
     expect(swarm.body).toMatchObject({
       Spec: { Name: 'default', Labels: { env: 'test' }, Raft: { ElectionTick: 10 } },
-      JoinTokens: { Worker: '', Manager: '' },
+      JoinTokens: {
+        Worker: expect.stringMatching(/^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/),
+        Manager: expect.stringMatching(/^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/),
+      },
       DataPathPort: 4789,
     });
 
@@ -49,7 +52,7 @@ describe('SwarmController', () => {
     expect(api.runtime.localState()).toBe('inactive');
   });
 
-  it('updates the swarm with version checks and refuses rotations with 501', async () => {
+  it('updates the swarm with version checks and rotates join tokens', async () => {
     api = await startApi();
     const swarm = (await api.request('GET', '/swarm')).body as Swarm;
     const v = swarm.Version!.Index!;
@@ -76,14 +79,17 @@ describe('SwarmController', () => {
       `/swarm/update?version=${v2}&rotateWorkerToken=true`,
       spec,
     );
-    expect(rotate.status).toBe(501);
+    expect(rotate.status).toBe(200);
+    const rotated = (await api.request('GET', '/swarm')).body as Swarm;
+    expect(rotated.JoinTokens!.Worker).not.toBe(after.JoinTokens!.Worker);
+    const v3 = rotated.Version!.Index!;
     const badFlag = await api.request(
       'POST',
-      `/swarm/update?version=${v2}&rotateManagerToken=maybe`,
+      `/swarm/update?version=${v3}&rotateManagerToken=maybe`,
       spec,
     );
     expect(badFlag.status).toBe(400);
-    expect(((await api.request('GET', '/swarm')).body as Swarm).Version).toEqual(after.Version);
+    expect(((await api.request('GET', '/swarm')).body as Swarm).Version).toEqual(rotated.Version);
   });
 
   it('leaves only with force, as Docker requires of the last manager', async () => {

@@ -15,7 +15,16 @@ import { type StoredObject } from '@shoal/store';
  * goes through the toApi* functions, which drop the fields that are ours alone.
  */
 
-export type StoredCluster = Swarm & StoredObject & { Spec: SwarmSpec };
+export type StoredCluster = Swarm &
+  StoredObject & {
+    Spec: SwarmSpec;
+    /**
+     * The root CA's certificate and signing key, replicated so that any manager can admit
+     * nodes (as swarmkit keeps them in the cluster object). Never leaves the store through the
+     * API: toApiCluster drops it. Encrypted at rest with the Raft log (autolock, issue #4).
+     */
+    RootCA?: { CACert: string; CAKey: string };
+  };
 
 export type StoredNode = Node & StoredObject & { Spec: NodeSpec };
 
@@ -49,6 +58,12 @@ export function toApiService(service: StoredService): Service {
   const out = mutableCopy(service) as StoredService;
   for (const field of INTERNAL_SERVICE_FIELDS) delete out[field];
   return out as Service;
+}
+
+export function toApiCluster(cluster: StoredCluster): Swarm {
+  const out = mutableCopy(cluster);
+  delete out.RootCA;
+  return out;
 }
 
 export function toApiNode(node: StoredNode): Node {

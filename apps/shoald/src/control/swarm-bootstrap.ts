@@ -1,4 +1,5 @@
 import { type NodeDescription, type SwarmSpec } from '@shoal/api';
+import { generateJoinToken, tlsInfoOf } from '@shoal/ca';
 import { type MemoryStore, type NewObject, type UpdateResult } from '@shoal/store';
 import { type StoredCluster, type StoredNode } from './stored.types';
 
@@ -22,6 +23,8 @@ export interface BootstrapParams {
   dataPathPort?: number;
   defaultAddrPool?: string[];
   subnetSize?: number;
+  /** The root CA made by `swarm init`; replicated so any manager can admit nodes. */
+  rootCa: { certPem: string; keyPem: string };
 }
 
 /**
@@ -32,7 +35,6 @@ export interface BootstrapParams {
  * Idempotent: when the log already holds a cluster (a daemon restarted between Raft starting
  * and the call returning replays it), nothing is written and the current index is returned.
  *
- * Join tokens and TLSInfo arrive with the CA (issue #4); until then they are empty strings.
  */
 export async function bootstrapClusterState(
   store: MemoryStore,
@@ -44,14 +46,18 @@ export async function bootstrapClusterState(
       ID: params.clusterId,
       // Docker refuses any other name for the swarm's spec.
       Spec: { ...structuredClone(params.spec), Name: 'default' },
-      TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
+      TLSInfo: tlsInfoOf(params.rootCa.certPem),
+      RootCA: { CACert: params.rootCa.certPem, CAKey: params.rootCa.keyPem },
       RootRotationInProgress: false,
       DataPathPort: params.dataPathPort || DEFAULT_DATA_PATH_PORT,
       DefaultAddrPool: params.defaultAddrPool?.length
         ? [...params.defaultAddrPool]
         : [...DEFAULT_ADDR_POOL],
       SubnetSize: params.subnetSize || DEFAULT_SUBNET_SIZE,
-      JoinTokens: { Worker: '', Manager: '' },
+      JoinTokens: {
+        Worker: generateJoinToken(params.rootCa.certPem),
+        Manager: generateJoinToken(params.rootCa.certPem),
+      },
     } satisfies NewObject<StoredCluster>);
     tx.create<StoredNode>('node', {
       ID: params.nodeId,

@@ -2,10 +2,10 @@ import { applySwarmSpecDefaults } from '@shoal/api';
 import { ManualClock } from '@shoal/common';
 import { MemoryStore } from '@shoal/store';
 import { DirectProposer } from '@shoal/store/testing/direct.proposer';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapClusterState } from './swarm-bootstrap';
 import { SwarmControl } from './swarm.control';
-import { rejects, startSwarm } from './testing/control.fixtures';
+import { rejects, startSwarm, testRootCa } from './testing/control.fixtures';
 import { type StoredCluster, type StoredNode } from './stored.types';
 
 describe('bootstrapClusterState', () => {
@@ -16,14 +16,18 @@ describe('bootstrapClusterState', () => {
     return { store, proposer };
   }
 
-  const params = {
-    clusterId: 'cluster1',
-    nodeId: 'node1',
-    spec: applySwarmSpecDefaults({}),
-    description: { Hostname: 'h1' },
-    addr: '10.1.2.3',
-    raftAddr: '10.1.2.3:7377',
-  };
+  let params: Parameters<typeof bootstrapClusterState>[1];
+  beforeAll(async () => {
+    params = {
+      clusterId: 'cluster1',
+      nodeId: 'node1',
+      spec: applySwarmSpecDefaults({}),
+      description: { Hostname: 'h1' },
+      addr: '10.1.2.3',
+      raftAddr: '10.1.2.3:7377',
+      rootCa: await testRootCa(),
+    };
+  });
 
   it('writes the cluster and the first manager in one entry', async () => {
     const { store, proposer } = freshStore();
@@ -41,8 +45,14 @@ describe('bootstrapClusterState', () => {
       DefaultAddrPool: ['10.0.0.0/8'],
       SubnetSize: 24,
       RootRotationInProgress: false,
-      JoinTokens: { Worker: '', Manager: '' },
+      JoinTokens: {
+        Worker: expect.stringMatching(/^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/),
+        Manager: expect.stringMatching(/^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/),
+      },
+      TLSInfo: { TrustRoot: params.rootCa.certPem },
+      RootCA: { CACert: params.rootCa.certPem, CAKey: params.rootCa.keyPem },
     });
+    expect(cluster.JoinTokens!.Worker).not.toBe(cluster.JoinTokens!.Manager);
     expect(node).toMatchObject({
       Spec: { Role: 'manager', Availability: 'active' },
       Description: { Hostname: 'h1' },
@@ -77,13 +87,18 @@ describe('bootstrapClusterState', () => {
 });
 
 describe('SwarmControl', () => {
-  it('inspects the swarm after a read barrier, with empty join tokens until the CA lands', async () => {
+  it('inspects the swarm after a read barrier, with join tokens and never the CA key', async () => {
     const { manager } = await startSwarm();
     const swarm = await new SwarmControl(manager).inspect();
     expect(manager.readBarriers).toBe(1);
     expect(swarm.ID).toMatch(/^[0-9a-z]{25}$/);
     expect(swarm.Spec?.Name).toBe('default');
-    expect(swarm.JoinTokens).toEqual({ Worker: '', Manager: '' });
+    expect(swarm.JoinTokens).toEqual({
+      Worker: expect.stringMatching(/^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/),
+      Manager: expect.stringMatching(/^SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25}$/),
+    });
+    expect(swarm).not.toHaveProperty('RootCA');
+    expect(JSON.stringify(swarm)).not.toContain('PRIVATE KEY');
     expect(swarm.CreatedAt).toBe('2026-03-01T12:00:00.250000000Z');
     // The copy is the caller's to change.
     swarm.Spec!.Labels = { x: 'y' };
@@ -171,24 +186,34 @@ describe('SwarmControl', () => {
     expect(err.message).toContain('ElectionTick');
   });
 
-  it('refuses token and unlock-key rotations with 501 before writing anything', async () => {
+  it('refuses unlock-key rotation with 501 before writing anything', async () => {
     const { manager } = await startSwarm();
     const control = new SwarmControl(manager);
     const before = await control.inspect();
-    for (const flag of [
-      'rotateWorkerToken',
-      'rotateManagerToken',
-      'rotateManagerUnlockKey',
-    ] as const) {
-      const err = await rejects(
-        control.update(
-          before.Version!.Index!,
-          { Labels: { x: 'y' } },
-          { ...noRotation, [flag]: true },
-        ),
-      );
-      expect(err.status).toBe(501);
-    }
+    const err = await rejects(
+      control.update(
+        before.Version!.Index!,
+        { Labels: { x: 'y' } },
+        { ...noRotation, rotateManagerUnlockKey: true },
+      ),
+    );
+    expect(err.status).toBe(501);
     expect(await control.inspect()).toEqual(before);
+  });
+
+  it('rotates one join token at a time, keeping the other', async () => {
+    const { manager } = await startSwarm();
+    const control = new SwarmControl(manager);
+    const before = await control.inspect();
+    await control.update(before.Version!.Index!, before.Spec, {
+      ...noRotation,
+      rotateWorkerToken: true,
+    });
+    const after = await control.inspect();
+    expect(after.JoinTokens!.Worker).not.toBe(before.JoinTokens!.Worker);
+    expect(after.JoinTokens!.Worker).toMatch(/^SWMTKN-1-/);
+    expect(after.JoinTokens!.Manager).toBe(before.JoinTokens!.Manager);
+    // Same CA, so the digest part is the same.
+    expect(after.JoinTokens!.Worker.split('-')[2]).toBe(before.JoinTokens!.Worker.split('-')[2]);
   });
 });

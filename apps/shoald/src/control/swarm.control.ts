@@ -7,10 +7,11 @@ import {
   UnavailableError,
   validateSwarmSpec,
 } from '@shoal/api';
+import { generateJoinToken } from '@shoal/ca';
 import { type ReadTx } from '@shoal/store';
 import { type ManagerHandle } from '../manager/swarm-runtime.port';
 import { updateStore } from './store-error.mapper';
-import { mutableCopy, type StoredCluster } from './stored.types';
+import { mutableCopy, type StoredCluster, toApiCluster } from './stored.types';
 
 export interface SwarmUpdateFlags {
   rotateWorkerToken: boolean;
@@ -31,7 +32,7 @@ export class SwarmControl {
   /** GET /swarm: ClusterInfo plus the join tokens. */
   async inspect(): Promise<Swarm> {
     await this.manager.readBarrier();
-    return mutableCopy(this.manager.store.view((tx) => theCluster(tx)));
+    return toApiCluster(this.manager.store.view((tx) => theCluster(tx)));
   }
 
   /** The `Swarm.Cluster` part of GET /info: the same, without the join tokens. */
@@ -47,20 +48,30 @@ export class SwarmControl {
    * A stale `version` → 409 "update out of sequence" and nothing changes.
    */
   async update(version: number, body: unknown, flags: SwarmUpdateFlags): Promise<void> {
-    // Join tokens and the unlock key come with the CA (issue #4). Refuse before writing
-    // anything, so a request that asks for a rotation never half-succeeds.
-    if (flags.rotateWorkerToken || flags.rotateManagerToken || flags.rotateManagerUnlockKey) {
+    // The unlock key comes with autolock. Refuse before writing anything, so a request that
+    // asks for a rotation never half-succeeds.
+    if (flags.rotateManagerUnlockKey) {
       throw new NotImplementedError(
-        'rotating join tokens or the manager unlock key is not supported yet: join tokens and autolock arrive with the swarm CA',
+        'rotating the manager unlock key is not supported yet: autolock is not implemented',
       );
     }
     // As in dockerd, left-out fields and zeros take the defaults (Go clients send zeros).
     const spec = applySwarmSpecDefaults(validateSwarmSpec(namedDefault(body)));
     await updateStore(this.manager, (tx) => {
-      const current = theCluster(tx);
+      const current = mutableCopy(theCluster(tx));
+      // A rotated token admits no new node from now on; nodes already admitted keep their
+      // certificates (swarmkit's semantics).
+      const caPem = current.RootCA?.CACert;
+      if ((flags.rotateWorkerToken || flags.rotateManagerToken) && !caPem) {
+        throw new UnavailableError('this swarm has no root CA to derive join tokens from');
+      }
+      const tokens = { Worker: '', Manager: '', ...current.JoinTokens };
+      if (flags.rotateWorkerToken) tokens.Worker = generateJoinToken(caPem!);
+      if (flags.rotateManagerToken) tokens.Manager = generateJoinToken(caPem!);
       tx.update<StoredCluster>('cluster', {
-        ...mutableCopy(current),
+        ...current,
         Spec: spec,
+        JoinTokens: tokens,
         Version: { Index: version },
       });
     });

@@ -6,7 +6,7 @@ import {
   InvalidArgumentError,
   UnavailableError,
 } from '@shoal/api';
-import { MANAGER_ROLE_OU, createRootCa, issueNodeCertificate } from '@shoal/ca';
+import { MANAGER_ROLE_OU, createRootCa, issueNodeCertificate, type RootCa } from '@shoal/ca';
 import { type Clock, type IdGenerator, type Logger } from '@shoal/common';
 import { type RaftMemberAddress } from '@shoal/raft';
 import { bootstrapClusterState } from '../control/swarm-bootstrap';
@@ -126,7 +126,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     this.state = 'pending';
     try {
       await this.stateDir.removeSwarmState();
-      await this.writeCertificates(node, advertise.host);
+      const rootCa = await this.writeCertificates(node, advertise.host);
       const manager = await this.startManager(node, [
         { id: node.nodeId, address: node.advertiseAddr },
       ]);
@@ -138,6 +138,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
           description: describeHost(this.o.version, this.o.config.executor),
           addr: advertise.host,
           raftAddr: node.advertiseAddr,
+          rootCa,
         });
         // Last: from here on a restart resumes this swarm instead of starting blank.
         await this.stateDir.writeNodeState(node);
@@ -192,7 +193,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     });
   }
 
-  private async writeCertificates(node: NodeState, advertiseHost: string): Promise<void> {
+  private async writeCertificates(node: NodeState, advertiseHost: string): Promise<RootCa> {
     const ca = await createRootCa({ now: this.o.clock.now() });
     const ips = [...new Set(['127.0.0.1', advertiseHost].filter(isIpLiteral))];
     const dnsNames = [
@@ -207,11 +208,13 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
       now: this.o.clock.now(),
     });
     await this.stateDir.writeCertificates({
+      // The CA key lives in the replicated store (encrypted at rest with the Raft log), not in
+      // a plain file.
       'ca.crt': ca.certPem,
-      'ca.key': ca.keyPem,
       'node.crt': cert.certPem,
       'node.key': cert.keyPem,
     });
+    return ca;
   }
 
   /** The request's ListenAddr wins, except the docker CLI's default, which names Swarm's port. */

@@ -113,7 +113,7 @@ describe('ManagerNode: writes through any manager', () => {
     expect(follower.store.view((tx) => tx.getByName('config', 'after-transfer'))).toBeDefined();
   });
 
-  it('admits a joining manager as a learner and promotes it once it has caught up', async () => {
+  it('adds an admitted manager to Raft as a learner and promotes it once caught up', async () => {
     const { pki, ports } = await startCluster();
     const leader = managers.find((m) => m.isLeader())!;
     await leader.store.update((tx) => {
@@ -128,7 +128,14 @@ describe('ManagerNode: writes through any manager', () => {
       'node.crt': joined.nodes['m4']!.certPem,
       'node.key': joined.nodes['m4']!.keyPem,
     });
-    await leader.addManager('m4', address);
+    // Admission writes the Node; the leader's reconciler adds it to Raft as a learner.
+    await leader.store.update((tx) => {
+      tx.create('node', {
+        ID: 'm4',
+        Spec: { Role: 'manager', Availability: 'active' },
+        ManagerStatus: { Addr: address },
+      } as never);
+    });
     const m4 = await ManagerNode.start({
       node: {
         nodeId: 'm4',

@@ -2,13 +2,14 @@ import * as grpc from '@grpc/grpc-js';
 import { type Clock, type IdGenerator, type Logger } from '@shoal/common';
 import { DRIVER_DEFAULTS, GrpcTransport, RaftDriver, type RaftMemberAddress } from '@shoal/raft';
 import { MemoryStore } from '@shoal/store';
+import { type StoredNode } from '../control/stored.types';
 import { type ManagerHandle, type RaftMemberView } from '../manager/swarm-runtime.port';
 import { ForwardingProposer, managerControlService } from './leader-forwarding';
 import { toApiError } from './raft-errors';
 import { UnavailableError } from '@shoal/api';
 import { type NodeState, type StateDir } from './state-dir';
 
-/** How often the leader looks for learners ready to vote. */
+/** How often the leader reconciles Raft membership with the Node objects. */
 const PROMOTE_CHECK_MS = 250;
 
 /** As long as the leader's own proposal timeout, so a forwarded write is not abandoned early. */
@@ -41,12 +42,12 @@ export class ManagerNode implements ManagerHandle {
     readonly newId: IdGenerator,
     private readonly log: Logger,
   ) {
-    this.membershipTimer = setInterval(() => void this.promoteCaughtUpLearners(), PROMOTE_CHECK_MS);
+    this.membershipTimer = setInterval(() => void this.reconcileMembership(), PROMOTE_CHECK_MS);
     this.membershipTimer.unref();
   }
 
   private readonly membershipTimer: NodeJS.Timeout;
-  private promoting = false;
+  private reconciling = false;
 
   static async start(o: ManagerNodeOptions): Promise<ManagerNode> {
     const credentials = await loadCredentials(o.stateDir);
@@ -113,15 +114,6 @@ export class ManagerNode implements ManagerHandle {
     }
   }
 
-  /** On the leader: admit a joining manager to Raft, as a learner until it catches up. */
-  async addManager(id: string, address: string): Promise<void> {
-    try {
-      await this.driver.addLearner(id, address);
-    } catch (err) {
-      throw toApiError(err);
-    }
-  }
-
   leaderId(): string | undefined {
     return this.driver.leaderId();
   }
@@ -145,26 +137,39 @@ export class ManagerNode implements ManagerHandle {
   }
 
   /**
-   * On the leader: a joining manager enters Raft as a learner (it cannot vote, so a slow or
-   * failed join never costs the cluster its quorum) and becomes a voter once it has every
-   * committed entry. Called on a timer; one membership change at a time.
+   * On the leader, Raft membership follows the Node objects (as in swarmkit): an admitted
+   * manager enters Raft as a learner (it cannot vote, so a slow or failed join never costs the
+   * cluster its quorum) and becomes a voter once it has every committed entry. Called on a
+   * timer; one membership change at a time.
    */
-  private async promoteCaughtUpLearners(): Promise<void> {
-    if (this.promoting || !this.driver.isLeader()) return;
+  private async reconcileMembership(): Promise<void> {
+    if (this.reconciling || !this.driver.isLeader()) return;
     const s = this.driver.status();
+    const inRaft = new Set(s.members.map((m) => m.id));
+    // Admitted managers (any manager may admit one: it writes the Node) enter as learners.
+    const admitted = this.store.view((tx) =>
+      tx
+        .list<StoredNode>('node')
+        .find((n) => n.Spec?.Role === 'manager' && n.ManagerStatus?.Addr && !inRaft.has(n.ID)),
+    );
     const ready = s.members.find(
       (m) => !m.voter && m.address && m.match !== undefined && m.match >= s.commit,
     );
-    if (!ready) return;
-    this.promoting = true;
+    if (!admitted && !ready) return;
+    this.reconciling = true;
     try {
-      await this.driver.addVoter(ready.id, ready.address!);
-      this.log.info('promoted a caught-up learner to voter', { node: ready.id });
+      if (admitted) {
+        await this.driver.addLearner(admitted.ID, admitted.ManagerStatus!.Addr!);
+        this.log.info('added a joining manager to raft as a learner', { node: admitted.ID });
+      } else if (ready) {
+        await this.driver.addVoter(ready.id, ready.address!);
+        this.log.info('promoted a caught-up learner to voter', { node: ready.id });
+      }
     } catch (err) {
       // Another change in flight, or leadership lost: the next round tries again.
-      this.log.debug('learner promotion deferred', { node: ready.id, err: (err as Error).message });
+      this.log.debug('membership change deferred', { err: (err as Error).message });
     } finally {
-      this.promoting = false;
+      this.reconciling = false;
     }
   }
 

@@ -10,6 +10,7 @@ import { MemoryStore } from '@shoal/store';
 import { DirectProposer } from '@shoal/store/testing/direct.proposer';
 import { bootstrapClusterState } from '../../control/swarm-bootstrap';
 import { NO_SWARM_MESSAGE } from '../../control/swarm.control';
+import { testRootCa } from '../../control/testing/test-root-ca';
 import {
   type LocalNodeState,
   type ManagerHandle,
@@ -122,6 +123,7 @@ export class MemorySwarmRuntime implements SwarmRuntime {
       description,
       addr,
       raftAddr,
+      rootCa: await testRootCa(),
     });
     const self: RaftMemberView = { id: nodeId, addr: raftAddr, reachable: true, leader: true };
     const handle = new MemoryManagerHandle(store, proposer, this.clock, this.newId, self);

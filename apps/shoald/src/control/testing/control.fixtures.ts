@@ -102,3 +102,5 @@ export async function addTask(
 export function storedServices(manager: MemoryManagerHandle): StoredService[] {
   return manager.store.view((tx) => tx.list<StoredService>('service'));
 }
+
+export { testRootCa } from './test-root-ca';
