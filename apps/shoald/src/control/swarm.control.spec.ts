@@ -214,6 +214,6 @@ describe('SwarmControl', () => {
     expect(after.JoinTokens!.Worker).toMatch(/^SWMTKN-1-/);
     expect(after.JoinTokens!.Manager).toBe(before.JoinTokens!.Manager);
     // Same CA, so the digest part is the same.
-    expect(after.JoinTokens!.Worker.split('-')[2]).toBe(before.JoinTokens!.Worker.split('-')[2]);
+    expect(after.JoinTokens!.Worker!.split('-')[2]).toBe(before.JoinTokens!.Worker!.split('-')[2]);
   });
 });
