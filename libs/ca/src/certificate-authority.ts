@@ -1,5 +1,15 @@
-import { KeyObject, createHash, randomBytes, webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import {
+  SIGNING,
+  certifyNodeKey,
+  generateKeys,
+  keyToPem,
+  serialNumber,
+  subjectOf,
+  validity,
+  type CertificateSubject,
+} from './x509-common';
 
 /**
  * The cluster's root CA and the node certificates it signs. ECDSA P-256 throughout, as Swarm
@@ -7,8 +17,10 @@ import * as x509 from '@peculiar/x509';
  * host matching, key usages consistent with extended key usages), so Go tooling such as etcd
  * accepts the same files.
  *
- * Issue #3 needs only the root CA and the first manager's certificate (the cluster port is
- * mTLS from the start); join tokens, CSR issuance and renewal come with issue #4.
+ * Issue #4 adds, each in its own module: join tokens (join-token.ts), CSR issuance
+ * (certificate-request.ts; it and issueNodeCertificate share one builder, x509-common.ts), verification of presented
+ * certificates (certificate-verifier.ts), renewal timing (renewal.ts) and autolock keys
+ * (unlock-key.ts).
  */
 
 export const MANAGER_ROLE_OU = 'swarm-manager';
@@ -41,35 +53,8 @@ export interface NodeCertificateRequest {
   now?: number;
 }
 
-const EC: webcrypto.EcKeyGenParams = { name: 'ECDSA', namedCurve: 'P-256' };
-const SIGNING: webcrypto.EcdsaParams = { name: 'ECDSA', hash: 'SHA-256' };
-const DAY_MS = 86_400_000;
-/** Swarm's default node certificate lifetime. */
-export const DEFAULT_NODE_CERT_DAYS = 90;
+export { DEFAULT_NODE_CERT_DAYS, type CertificateSubject } from './x509-common';
 export const DEFAULT_ROOT_CA_YEARS = 20;
-
-// @peculiar/x509 needs a WebCrypto; Node's is complete. Setting it is idempotent.
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
-
-/** Backdated an hour so a little clock skew between hosts cannot make a cert "not yet valid". */
-function validity(now: number, days: number): { notBefore: Date; notAfter: Date } {
-  return { notBefore: new Date(now - 3_600_000), notAfter: new Date(now + days * DAY_MS) };
-}
-
-/** 16 random bytes with the top bit clear: Go (1.23+) refuses negative serials. */
-function serialNumber(): string {
-  const b = randomBytes(16);
-  b[0] = (b[0]! & 0x7f) | 0x01;
-  return b.toString('hex');
-}
-
-function keyToPem(key: webcrypto.CryptoKey): string {
-  return KeyObject.from(key).export({ type: 'pkcs8', format: 'pem' }).toString();
-}
-
-function generateKeys(): Promise<webcrypto.CryptoKeyPair> {
-  return webcrypto.subtle.generateKey(EC, true, ['sign', 'verify']);
-}
 
 export async function createRootCa(
   opts: { commonName?: string; validYears?: number; now?: number } = {},
@@ -99,43 +84,9 @@ export async function issueNodeCertificate(
   ca: RootCa,
   req: NodeCertificateRequest,
 ): Promise<NodeCertificate> {
-  const caCert = new x509.X509Certificate(ca.certPem);
-  const caKey = await webcrypto.subtle.importKey(
-    'pkcs8',
-    x509.PemConverter.decodeFirst(ca.keyPem),
-    EC,
-    false,
-    ['sign'],
-  );
   const keys = await generateKeys();
-  // Structured rather than a "CN=..., OU=..." string so an ID needs no DN escaping.
-  const subject: x509.JsonName = [{ OU: [req.role] }, { CN: [req.nodeId] }];
-  if (req.clusterId) subject.unshift({ O: [req.clusterId] });
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serialNumber(),
-    subject,
-    issuer: caCert.subject,
-    ...validity(req.now ?? Date.now(), req.validDays ?? DEFAULT_NODE_CERT_DAYS),
-    signingAlgorithm: SIGNING,
-    publicKey: keys.publicKey,
-    signingKey: caKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      // ECDSA keys only sign in TLS; keyEncipherment would be meaningless (and Go ignores it).
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([
-        x509.ExtendedKeyUsage.serverAuth,
-        x509.ExtendedKeyUsage.clientAuth,
-      ]),
-      new x509.SubjectAlternativeNameExtension([
-        ...(req.ips ?? ['127.0.0.1']).map((value) => ({ type: 'ip' as const, value })),
-        ...(req.dnsNames ?? ['localhost']).map((value) => ({ type: 'dns' as const, value })),
-      ]),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
-    ],
-  });
-  return { certPem: cert.toString('pem'), keyPem: keyToPem(keys.privateKey) };
+  const certPem = await certifyNodeKey(ca, keys.publicKey, req);
+  return { certPem, keyPem: keyToPem(keys.privateKey) };
 }
 
 /** SHA-256 of the CA certificate's DER: what join tokens pin (issue #4), and what Swarm shows. */
@@ -144,20 +95,6 @@ export function caDigest(caPem: string): string {
   return createHash('sha256').update(der).digest('hex');
 }
 
-export interface CertificateSubject {
-  nodeId: string;
-  role: string;
-  clusterId: string;
-  notAfter: Date;
-}
-
 export function readNodeCertificate(certPem: string): CertificateSubject {
-  const cert = new x509.X509Certificate(certPem);
-  const name = cert.subjectName;
-  return {
-    nodeId: name.getField('CN')[0] ?? '',
-    role: name.getField('OU')[0] ?? '',
-    clusterId: name.getField('O')[0] ?? '',
-    notAfter: cert.notAfter,
-  };
+  return subjectOf(new x509.X509Certificate(certPem));
 }
