@@ -1,4 +1,4 @@
-import { type Logger, nullLogger } from '@shoal/common';
+import { type AtRestCipher, type Logger, nullLogger } from '@shoal/common';
 import { type NodeId } from '../core/types';
 import { type Transport } from '../transport/transport';
 import { type StateMachine } from './state-machine';
@@ -39,10 +39,18 @@ export interface RaftDriverOptions {
   /** Seeds the election-timeout randomization. */
   seed?: number;
   logger?: Logger;
+  /**
+   * Encrypts the WAL and snapshots in dataDir at rest (AES-256-GCM under the data key). A
+   * dataDir written with a cipher can only be opened with one holding the same key, and one
+   * written without, only without: start() fails with WalEncryptionError otherwise.
+   */
+  cipher?: AtRestCipher;
 }
 
-export type ResolvedDriverOptions = Required<Omit<RaftDriverOptions, 'bootstrap' | 'peers'>> &
-  Pick<RaftDriverOptions, 'bootstrap' | 'peers'>;
+type OptionalOptions = 'bootstrap' | 'peers' | 'cipher';
+
+export type ResolvedDriverOptions = Required<Omit<RaftDriverOptions, OptionalOptions>> &
+  Pick<RaftDriverOptions, OptionalOptions>;
 
 /**
  * Defaults. Swarm ticks once a second and elects after 10 ticks, so failover takes 10–20 s.

@@ -22,13 +22,16 @@ export interface DurableState {
  * the founding voters); every founder writes the same one, so they start in agreement.
  */
 export async function openDurableState(o: ResolvedDriverOptions): Promise<DurableState> {
+  // With a cipher, both the WAL and the snapshots are encrypted at rest under its key.
   const snapshots = new SnapshotStore(path.join(o.dataDir, 'snap'), {
     fsync: o.fsync,
     logger: o.logger,
+    cipher: o.cipher,
   });
   const { wal, state } = await Wal.open(path.join(o.dataDir, 'wal'), {
     fsync: o.fsync,
     logger: o.logger,
+    cipher: o.cipher,
   });
   const storage = new MemoryStorage();
   let snap = await snapshots.loadLatest();

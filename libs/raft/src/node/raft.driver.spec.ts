@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type AtRestCipher, aesGcmCipher } from '@shoal/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   EntryType,
@@ -113,6 +114,55 @@ describe('RaftDriver', () => {
       5_000,
       'the restarted node to apply new writes',
     );
+  });
+
+  it('with a cipher, a restarted node recovers its state, and nothing is on disk in clear text', async () => {
+    const cipher = aesGcmCipher(Buffer.alloc(32, 0x61));
+    cluster = new DriverCluster(['a'], { cipher, snapshotEntries: 7, retainEntries: 2 });
+    const d = await cluster.start('a');
+    await cluster.waitForLeader();
+    for (let i = 0; i < 20; i++) await write(cluster, `secret-${i}`);
+    expect(d.status().snapshotIndex).toBeGreaterThan(1);
+    const before = [...cluster.machines.get('a')!.items];
+    await cluster.stop('a', { transferLeadership: false });
+
+    const dataDir = path.join(cluster.dir, 'a');
+    const files = readdirSync(dataDir, { recursive: true, withFileTypes: true })
+      .filter((f) => f.isFile())
+      .map((f) => path.join(f.parentPath, f.name));
+    expect(files.some((f) => f.endsWith('.snap'))).toBe(true);
+    expect(files.some((f) => f.endsWith('.wal'))).toBe(true);
+    for (const f of files) expect(readFileSync(f).includes('secret-')).toBe(false);
+
+    const startWith = (c: AtRestCipher | undefined) =>
+      RaftDriver.start({
+        id: 'a',
+        dataDir,
+        transport: cluster!.net.transport('a'),
+        stateMachine: new ListStateMachine(),
+        tickMs: 10,
+        fsync: false,
+        cipher: c,
+      });
+    await expect(startWith(aesGcmCipher(Buffer.alloc(32, 0x62)))).rejects.toMatchObject({
+      name: 'WalEncryptionError',
+      kind: 'wrong-key',
+    });
+    await expect(startWith(undefined)).rejects.toMatchObject({
+      name: 'WalEncryptionError',
+      kind: 'no-key',
+    });
+
+    const restarted = await cluster.start('a', { bootstrap: false });
+    await waitUntil(
+      () => cluster!.machines.get('a')!.items.length === 20,
+      5_000,
+      'the restarted node to recover its state',
+    );
+    expect(cluster.machines.get('a')!.items).toEqual(before);
+    await write(cluster, 'after');
+    expect(restarted.isLeader()).toBe(true);
+    expect(cluster.machines.get('a')!.items.at(-1)).toBe('after');
   });
 
   it('a graceful stop of the leader hands over leadership and fails no proposal', async () => {

@@ -1,2 +1,2 @@
-export { SnapshotCorruptionError } from './snapshot.errors';
+export { SnapshotCorruptionError, SnapshotEncryptionError } from './snapshot.errors';
 export { SnapshotStore, type SnapshotLogger, type SnapshotStoreOptions } from './snapshot.store';

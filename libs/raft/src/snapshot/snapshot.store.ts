@@ -8,6 +8,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { type AtRestCipher } from '@shoal/common';
 import { type RaftLogger, type Snapshot } from '../core/types';
 import { fsyncDir, writeFully } from '../wal/fsync.util';
 import {
@@ -17,7 +18,7 @@ import {
   parseSnapshotFileName,
   snapshotFileName,
 } from './snapshot.codec';
-import { SnapshotCorruptionError } from './snapshot.errors';
+import { SnapshotCorruptionError, SnapshotEncryptionError } from './snapshot.errors';
 
 /** The core's logging port, less debug. */
 export type SnapshotLogger = Pick<RaftLogger, 'info' | 'warn'>;
@@ -28,6 +29,12 @@ export interface SnapshotStoreOptions {
   /** Default true. false skips every fsync: only for tests. */
   fsync?: boolean;
   logger?: SnapshotLogger;
+  /**
+   * Seals snapshot data at rest (see snapshot.codec.ts for what stays in the clear). Must be
+   * given exactly when the snapshots were written with one, or loadLatest() throws
+   * SnapshotEncryptionError.
+   */
+  cipher?: AtRestCipher;
 }
 
 const TMP_SUFFIX = '.tmp';
@@ -43,6 +50,7 @@ export class SnapshotStore {
   private readonly keep: number;
   private readonly fsync: boolean;
   private readonly logger: SnapshotLogger;
+  private readonly cipher: AtRestCipher | undefined;
   private ready: Promise<void> | undefined;
   /** Saves run one at a time so purging never races a rename. */
   private saving: Promise<void> = Promise.resolve();
@@ -55,6 +63,7 @@ export class SnapshotStore {
     }
     this.fsync = opts.fsync ?? true;
     this.logger = opts.logger ?? defaultLogger;
+    this.cipher = opts.cipher;
   }
 
   /**
@@ -77,11 +86,18 @@ export class SnapshotStore {
    * file is reported and skipped in favour of the next older one. Throws
    * SnapshotCorruptionError when snapshot files exist but none verifies: starting empty
    * then would silently forget state the WAL no longer holds.
+   *
+   * With encryption: a file whose checksum holds but which does not decrypt is skipped like a
+   * corrupt one (an older file that does decrypt proves the key right, so that one was
+   * altered); if no file decrypts, SnapshotEncryptionError('wrong-key'). A file whose
+   * encryption flag does not match the cipher option throws SnapshotEncryptionError at once:
+   * that is a configuration error, and an older file will not fix it.
    */
   async loadLatest(): Promise<Snapshot | undefined> {
     await this.init();
     const names = await this.list();
     const rejected: string[] = [];
+    let undecryptable = 0;
     for (let i = names.length - 1; i >= 0; i--) {
       const file = path.join(this.dir, names[i]);
       let buf: Buffer;
@@ -92,17 +108,28 @@ export class SnapshotStore {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw err;
       }
-      const snap = decodeSnapshot(buf);
-      let problem = typeof snap === 'string' ? snap : undefined;
-      if (typeof snap !== 'string') {
+      const decoded = decodeSnapshot(buf, this.cipher);
+      let problem: string | undefined;
+      if (decoded.ok) {
+        const snap = decoded.snapshot;
         const named = parseSnapshotFileName(names[i]);
         if (named?.index !== snap.metadata.index || named.term !== snap.metadata.term) {
           problem = `contents (term ${snap.metadata.term}, index ${snap.metadata.index}) do not match the file name`;
+        } else {
+          return snap;
         }
+      } else if (decoded.kind === 'no-key' || decoded.kind === 'not-encrypted') {
+        throw new SnapshotEncryptionError(decoded.kind, this.dir, file);
+      } else {
+        if (decoded.kind === 'undecryptable') undecryptable++;
+        problem = decoded.reason;
       }
-      if (problem === undefined && typeof snap !== 'string') return snap;
       rejected.push(names[i]);
       this.logger.warn('skipping corrupt snapshot', { file, reason: problem });
+    }
+    if (undecryptable > 0) {
+      // Checksums hold, so these are the bytes that were written: most likely another key.
+      throw new SnapshotEncryptionError('wrong-key', this.dir);
     }
     if (rejected.length > 0) {
       throw new SnapshotCorruptionError(
@@ -120,7 +147,7 @@ export class SnapshotStore {
     const out = await fs.open(tmp, 'w');
     try {
       let pos = 0;
-      for (const part of encodeSnapshot(snap)) {
+      for (const part of encodeSnapshot(snap, this.cipher)) {
         await writeFully(out, part, pos);
         pos += part.length;
       }

@@ -1,6 +1,6 @@
 export { crc32c } from './crc32c';
 export { Wal } from './wal';
-export { WalCorruptionError } from './wal.errors';
+export { WalCorruptionError, WalEncryptionError } from './wal.errors';
 export {
   DEFAULT_SEGMENT_BYTES,
   type WalLogger,

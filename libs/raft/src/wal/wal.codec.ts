@@ -3,9 +3,11 @@
  *
  * A segment file is a 32-byte header followed by records:
  *
- *   header:  magic "SHOALWAL" (8) | version u32 | sequence u64 | first index u64 | crc u32
+ *   header:  magic "SHOALWAL" (8) | version u16 | flags u16 | sequence u64 | first index u64
+ *            | crc u32
  *   record:  length u32 | crc u32 | body (length bytes)
- *   body:    record type u8 | payload
+ *   body:    record type u8 | payload                 (plain-text segment)
+ *            record type u8 | sealed(payload)         (encrypted segment)
  *
  * The record CRC covers the length field as well as the body, so a flipped bit in a length
  * cannot make a shorter or longer slice of the file verify by accident.
@@ -13,12 +15,30 @@
  *   entry (1):          term u64 | index u64 | entry type u8 | data
  *   hard state (2):     term u64 | commit u64 | vote (UTF-8, rest of body)
  *   snapshot (3):       index u64 | term u64 | voters strlist | learners strlist
+ *   key check (4):      segment sequence u64 (encrypted segments only, always first)
  *   strlist:            count u32 | (length u32 | UTF-8)*
  *
  * Fixed-width integers rather than varints: an entry costs 25 bytes of framing either way
  * within a few bytes, and fixed widths make the decoder's bounds checks trivial.
+ *
+ * Encryption at rest. Flag bit 0 (SEGMENT_FLAG_ENCRYPTED) marks a segment whose record
+ * payloads are sealed with an AtRestCipher (AES-256-GCM under the data key). Segments written
+ * before the flag existed have flags 0 (the old u32 version 1 reads as version 1, flags 0), so
+ * they still read as plain text; a reader that predates the flag sees "version 65537" in an
+ * encrypted segment and refuses it. In an encrypted segment:
+ * - The type byte stays in the clear (recovery needs it to tell record boundaries from noise
+ *   before it has a key); everything after it is the cipher's output. The CRC is computed
+ *   over those sealed bytes, so torn-tail and corruption detection need no key.
+ * - The associated data is "SHOALWAL" | type, so a sealed payload cannot be passed off as a
+ *   record of another type. Indexes and terms are inside the authenticated plaintext.
+ * - The first record is a key check: the segment's sequence number, sealed. It lets recovery
+ *   tell a wrong key (the check's CRC holds but it does not open) from damage, even when the
+ *   WAL holds nothing else.
+ * What stays in the clear: the segment header (sequence, first index) and file names, record
+ * lengths and record types.
  */
 import { Buffer } from 'node:buffer';
+import { type AtRestCipher } from '@shoal/common';
 import {
   type ConfState,
   type Entry,
@@ -30,6 +50,8 @@ import { crc32c } from './crc32c';
 
 export const SEGMENT_MAGIC = Buffer.from('SHOALWAL', 'latin1');
 export const SEGMENT_VERSION = 1;
+/** Segment header flag: record payloads are sealed with the data key. */
+export const SEGMENT_FLAG_ENCRYPTED = 0x0001;
 export const SEGMENT_HEADER_BYTES = 32;
 export const RECORD_HEADER_BYTES = 8;
 /**
@@ -42,7 +64,18 @@ export enum RecordType {
   Entry = 1,
   HardState = 2,
   Snapshot = 3,
+  /** Proves the data key opens this segment; first record of every encrypted segment. */
+  KeyCheck = 4,
 }
+
+function isRecordType(t: number): t is RecordType {
+  return t >= RecordType.Entry && t <= RecordType.KeyCheck;
+}
+
+/** Associated data sealed with each payload: binds it to its record type. */
+const RECORD_AAD: readonly Buffer[] = [0, 1, 2, 3, 4].map((t) =>
+  Buffer.concat([SEGMENT_MAGIC, Buffer.from([t])]),
+);
 
 const ENTRY_FIXED = 1 + 8 + 8 + 1;
 const HARD_STATE_FIXED = 1 + 8 + 8;
@@ -54,17 +87,20 @@ const MAX_SAFE_HIGH = 0x1fffff;
 export type WalRecord =
   | { type: RecordType.Entry; entry: Entry }
   | { type: RecordType.HardState; hardState: HardState }
-  | { type: RecordType.Snapshot; snapshot: SnapshotMetadata };
+  | { type: RecordType.Snapshot; snapshot: SnapshotMetadata }
+  | { type: RecordType.KeyCheck; seq: number };
 
 /**
  * `unverified`: the bytes do not form a record whose checksum holds (short header, length past
  * the end, zero length, CRC mismatch). This is what a torn write looks like.
  * `invalid`: the checksum holds but the content makes no sense (unknown type, bad payload).
  * A torn write cannot produce that, so it is always corruption.
+ * `undecryptable`: the checksum holds but the sealed payload does not open (wrong key, or
+ * bytes changed and the checksum recomputed). Also never a torn write.
  */
 export type DecodeResult =
   | { ok: true; record: WalRecord; end: number }
-  | { ok: false; kind: 'unverified' | 'invalid'; reason: string };
+  | { ok: false; kind: 'unverified' | 'invalid' | 'undecryptable'; reason: string };
 
 // ---------------------------------------------------------------------------------------
 // Integers
@@ -88,10 +124,11 @@ function isU64(n: number): boolean {
 // ---------------------------------------------------------------------------------------
 // Segment header and file names
 
-export function encodeSegmentHeader(seq: number, firstIndex: number): Buffer {
+export function encodeSegmentHeader(seq: number, firstIndex: number, encrypted = false): Buffer {
   const b = Buffer.alloc(SEGMENT_HEADER_BYTES);
   SEGMENT_MAGIC.copy(b, 0);
-  b.writeUInt32LE(SEGMENT_VERSION, 8);
+  b.writeUInt16LE(SEGMENT_VERSION, 8);
+  b.writeUInt16LE(encrypted ? SEGMENT_FLAG_ENCRYPTED : 0, 10);
   writeU64(b, 12, seq);
   writeU64(b, 20, firstIndex);
   b.writeUInt32LE(crc32c(b.subarray(0, 28)), 28);
@@ -99,7 +136,9 @@ export function encodeSegmentHeader(seq: number, firstIndex: number): Buffer {
 }
 
 /** Returns the header fields, or a string saying what is wrong with it. */
-export function decodeSegmentHeader(buf: Buffer): { seq: number; firstIndex: number } | string {
+export function decodeSegmentHeader(
+  buf: Buffer,
+): { seq: number; firstIndex: number; encrypted: boolean } | string {
   if (buf.length < SEGMENT_HEADER_BYTES) {
     return `segment header is ${buf.length} bytes, expected ${SEGMENT_HEADER_BYTES}`;
   }
@@ -107,12 +146,16 @@ export function decodeSegmentHeader(buf: Buffer): { seq: number; firstIndex: num
   if (crc32c(buf.subarray(0, 28)) !== buf.readUInt32LE(28)) {
     return 'segment header checksum mismatch';
   }
-  const version = buf.readUInt32LE(8);
+  const version = buf.readUInt16LE(8);
   if (version !== SEGMENT_VERSION) return `unsupported segment version ${version}`;
+  const flags = buf.readUInt16LE(10);
+  if ((flags & ~SEGMENT_FLAG_ENCRYPTED) !== 0) {
+    return `unsupported segment flags 0x${flags.toString(16)}`;
+  }
   const seq = readU64(buf, 12);
   const firstIndex = readU64(buf, 20);
   if (seq === undefined || firstIndex === undefined) return 'segment header field out of range';
-  return { seq, firstIndex };
+  return { seq, firstIndex, encrypted: (flags & SEGMENT_FLAG_ENCRYPTED) !== 0 };
 }
 
 const SEGMENT_NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/;
@@ -167,7 +210,11 @@ export function checkSnapshotMetadata(m: SnapshotMetadata): void {
   }
 }
 
-/** Incrementally builds one Buffer holding several records, so a batch is one write. */
+/**
+ * Incrementally builds one Buffer holding several records, so a batch is one write. With a
+ * cipher, each payload is sealed as it is added (so the caller may reuse its objects as soon
+ * as the call returns, as without one).
+ */
 export class RecordEncoder {
   private readonly parts: {
     type: RecordType;
@@ -175,6 +222,8 @@ export class RecordEncoder {
     fill: (b: Buffer, o: number) => void;
   }[] = [];
   private total = 0;
+
+  constructor(private readonly cipher?: AtRestCipher) {}
 
   entry(e: Entry): this {
     const data = e.data;
@@ -208,6 +257,12 @@ export class RecordEncoder {
     });
   }
 
+  /** The first record of an encrypted segment. */
+  keyCheck(seq: number): this {
+    if (!this.cipher) throw new Error('a key check record exists only in encrypted segments');
+    return this.add(RecordType.KeyCheck, 1 + 8, (b, o) => writeU64(b, o, seq));
+  }
+
   get byteLength(): number {
     return this.total;
   }
@@ -231,6 +286,16 @@ export class RecordEncoder {
 
   private add(type: RecordType, size: number, fill: (b: Buffer, o: number) => void): this {
     if (size > MAX_RECORD_BODY_BYTES) throw new RangeError(`WAL record of ${size} bytes too large`);
+    if (this.cipher) {
+      const plain = Buffer.allocUnsafe(size - 1);
+      fill(plain, 0);
+      const sealed = this.cipher.seal(plain, RECORD_AAD[type]);
+      size = 1 + sealed.length;
+      if (size > MAX_RECORD_BODY_BYTES) {
+        throw new RangeError(`sealed WAL record of ${size} bytes too large`);
+      }
+      fill = (b, o) => b.set(sealed, o);
+    }
     this.parts.push({ type, size, fill });
     this.total += RECORD_HEADER_BYTES + size;
     return this;
@@ -266,50 +331,78 @@ function verifyFrame(buf: Buffer, off: number): { bodyEnd: number } | string {
   return { bodyEnd };
 }
 
-/** Decodes the record starting at `off`. Entry data is copied out of `buf`. */
-export function decodeRecord(buf: Buffer, off: number): DecodeResult {
+/**
+ * Decodes the record starting at `off`. Entry data is copied out of `buf`. With a cipher (an
+ * encrypted segment), the payload is opened first; without one a key check record is invalid.
+ */
+export function decodeRecord(buf: Buffer, off: number, cipher?: AtRestCipher): DecodeResult {
   const frame = verifyFrame(buf, off);
   if (typeof frame === 'string') return { ok: false, kind: 'unverified', reason: frame };
   const end = frame.bodyEnd;
+  const type = buf[off + RECORD_HEADER_BYTES];
   const invalid = (reason: string): DecodeResult => ({ ok: false, kind: 'invalid', reason });
+  if (!isRecordType(type)) return invalid(`unknown record type ${type}`);
   const p = off + RECORD_HEADER_BYTES + 1;
+  let record: WalRecord | string;
+  if (cipher) {
+    let plain: Uint8Array;
+    try {
+      plain = cipher.open(buf.subarray(p, end), RECORD_AAD[type]);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      return { ok: false, kind: 'undecryptable', reason: `record does not decrypt (${why})` };
+    }
+    const pb = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength);
+    record = decodePayload(type, pb, 0, pb.length);
+  } else if (type === RecordType.KeyCheck) {
+    record = 'key check record in a segment that is not encrypted';
+  } else {
+    record = decodePayload(type, buf, p, end);
+  }
+  return typeof record === 'string' ? invalid(record) : { ok: true, end, record };
+}
+
+/** Parses the plain-text payload in buf[p, end); returns what is wrong with it as a string. */
+function decodePayload(type: RecordType, buf: Buffer, p: number, end: number): WalRecord | string {
   const len = end - p + 1;
-  const type = buf[p - 1];
   switch (type) {
     case RecordType.Entry: {
-      if (len < ENTRY_FIXED) return invalid(`entry record too short (${len} bytes)`);
+      if (len < ENTRY_FIXED) return `entry record too short (${len} bytes)`;
       const term = readU64(buf, p);
       const index = readU64(buf, p + 8);
       const entryType = buf[p + 16];
       if (term === undefined || index === undefined || index < 1) {
-        return invalid('entry term or index out of range');
+        return 'entry term or index out of range';
       }
-      if (EntryType[entryType] === undefined) return invalid(`unknown entry type ${entryType}`);
+      if (EntryType[entryType] === undefined) return `unknown entry type ${entryType}`;
       const data = new Uint8Array(buf.subarray(p + 17, end));
-      return { ok: true, end, record: { type, entry: { term, index, type: entryType, data } } };
+      return { type, entry: { term, index, type: entryType, data } };
     }
     case RecordType.HardState: {
-      if (len < HARD_STATE_FIXED) return invalid(`hard state record too short (${len} bytes)`);
+      if (len < HARD_STATE_FIXED) return `hard state record too short (${len} bytes)`;
       const term = readU64(buf, p);
       const commit = readU64(buf, p + 8);
-      if (term === undefined || commit === undefined) return invalid('hard state out of range');
+      if (term === undefined || commit === undefined) return 'hard state out of range';
       const vote = buf.toString('utf8', p + 16, end);
-      return { ok: true, end, record: { type, hardState: { term, vote, commit } } };
+      return { type, hardState: { term, vote, commit } };
     }
     case RecordType.Snapshot: {
-      if (len < SNAPSHOT_FIXED) return invalid(`snapshot record too short (${len} bytes)`);
+      if (len < SNAPSHOT_FIXED) return `snapshot record too short (${len} bytes)`;
       const index = readU64(buf, p);
       const term = readU64(buf, p + 8);
-      if (index === undefined || term === undefined) return invalid('snapshot marker out of range');
+      if (index === undefined || term === undefined) return 'snapshot marker out of range';
       const voters = readStrings(buf, p + 16, end);
-      if (!voters) return invalid('malformed snapshot voters');
+      if (!voters) return 'malformed snapshot voters';
       const learners = readStrings(buf, voters.next, end);
-      if (!learners || learners.next !== end) return invalid('malformed snapshot learners');
+      if (!learners || learners.next !== end) return 'malformed snapshot learners';
       const confState: ConfState = { voters: voters.list, learners: learners.list };
-      return { ok: true, end, record: { type, snapshot: { index, term, confState } } };
+      return { type, snapshot: { index, term, confState } };
     }
-    default:
-      return invalid(`unknown record type ${type}`);
+    case RecordType.KeyCheck: {
+      const seq = len === 1 + 8 ? readU64(buf, p) : undefined;
+      if (seq === undefined) return 'malformed key check record';
+      return { type, seq };
+    }
   }
 }
 
@@ -343,14 +436,7 @@ export function findIntactRecord(buf: Buffer, from: number): number {
   for (let p = from; p <= last; p++) {
     const len = buf.readUInt32LE(p);
     if (len === 0 || p + RECORD_HEADER_BYTES + len > buf.length) continue;
-    const type = buf[p + RECORD_HEADER_BYTES];
-    if (
-      type !== RecordType.Entry &&
-      type !== RecordType.HardState &&
-      type !== RecordType.Snapshot
-    ) {
-      continue;
-    }
+    if (!isRecordType(buf[p + RECORD_HEADER_BYTES])) continue;
     if (typeof verifyFrame(buf, p) !== 'string') return p;
   }
   return -1;

@@ -19,3 +19,30 @@ export class WalCorruptionError extends Error {
     this.reason = reason;
   }
 }
+
+/**
+ * The WAL and the data key given to open it do not go together. Kept apart from
+ * WalCorruptionError because the fix is different: the bytes are very likely fine, the
+ * configuration (or the key) is not.
+ *
+ * - `wrong-key`: the WAL is encrypted and its first record, whose checksum holds, does not
+ *   decrypt with this key.
+ * - `no-key`: the WAL is encrypted and no cipher was given.
+ * - `not-encrypted`: a cipher was given but the WAL was written in plain text.
+ */
+export class WalEncryptionError extends Error {
+  readonly dir: string;
+  readonly kind: 'wrong-key' | 'no-key' | 'not-encrypted';
+
+  constructor(dir: string, kind: WalEncryptionError['kind'], detail?: string) {
+    const what = {
+      'wrong-key': 'the WAL cannot be decrypted: wrong data key?',
+      'no-key': 'the WAL is encrypted but no data key was given',
+      'not-encrypted': 'the WAL is not encrypted but a data key was given',
+    }[kind];
+    super(`${what} (${dir}${detail ? `: ${detail}` : ''})`);
+    this.name = 'WalEncryptionError';
+    this.dir = dir;
+    this.kind = kind;
+  }
+}

@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type AtRestCipher, aesGcmCipher } from '@shoal/common';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Entry, EntryType, type HardState, type SnapshotMetadata } from '../core/types';
@@ -18,6 +19,7 @@ afterAll(async () => {
 });
 
 const quiet = { warn: () => undefined, info: () => undefined };
+const cipher = aesGcmCipher(Buffer.alloc(32, 0x5c));
 
 function entry(index: number, term: number, size: number): Entry {
   const data = new Uint8Array(size);
@@ -117,9 +119,9 @@ class Model {
   }
 }
 
-async function runHistory(ops: Op[], segmentBytes: number): Promise<void> {
+async function runHistory(ops: Op[], segmentBytes: number, cipher?: AtRestCipher): Promise<void> {
   const dir = await fs.mkdtemp(path.join(root, 'h-'));
-  const opts = { segmentBytes, fsync: false, logger: quiet };
+  const opts = { segmentBytes, fsync: false, logger: quiet, cipher };
   let { wal } = await Wal.open(dir, opts);
   const m = new Model();
   let pending: Promise<void>[] = [];
@@ -207,9 +209,20 @@ describe('Wal properties', () => {
       fc.asyncProperty(
         fc.array(opArb, { minLength: 1, maxLength: 60 }),
         fc.constantFrom(256, 1024, 1 << 20),
-        runHistory,
+        (ops, segmentBytes) => runHistory(ops, segmentBytes),
       ),
       { numRuns: 80 },
+    );
+  });
+
+  it('reopens encrypted WALs to the same state as the model after random histories', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(opArb, { minLength: 1, maxLength: 60 }),
+        fc.constantFrom(256, 1024, 1 << 20),
+        (ops, segmentBytes) => runHistory(ops, segmentBytes, cipher),
+      ),
+      { numRuns: 60 },
     );
   });
 
@@ -243,74 +256,80 @@ describe('Wal properties', () => {
     }),
   );
 
-  it('survives random damage with a clean recovery or WalCorruptionError', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.integer({ min: 1, max: 30 }),
-        fc.constantFrom(300, 4096),
-        fc.array(damageArb, { minLength: 1, maxLength: 3 }),
-        async (n, segmentBytes, damages) => {
-          const dir = await fs.mkdtemp(path.join(root, 'f-'));
-          const opts = { segmentBytes, fsync: false, logger: quiet };
-          try {
-            const { wal } = await Wal.open(dir, opts);
-            const written: Entry[] = [];
-            for (let i = 1; i <= n; i++) {
-              const e = entry(i, 1 + (i >> 3), (i * 37) % 90);
-              written.push(e);
-              await wal.save({ term: 1 + (i >> 3), vote: 'a', commit: i >> 1 }, [e], i % 3 === 0);
-            }
-            await wal.close();
-
-            const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.wal')).sort();
-            const lastFile = path.join(dir, files[files.length - 1]);
-            for (const d of damages) {
-              if (d.kind === 'append') {
-                await fs.appendFile(lastFile, d.bytes);
-              } else if (d.kind === 'truncate') {
-                const { size } = await fs.stat(lastFile);
-                await fs.truncate(lastFile, d.at % (size + 1));
-              } else {
-                const file = path.join(dir, files[d.segment % files.length]);
-                const buf = await fs.readFile(file);
-                const at = d.at % (buf.length + 1);
-                const patch = d.kind === 'zero' ? Buffer.alloc(d.length) : Buffer.from(d.bytes);
-                const out = Buffer.concat([
-                  buf.subarray(0, at),
-                  patch,
-                  buf.subarray(at + patch.length),
-                ]);
-                await fs.writeFile(file, out);
-              }
-            }
-
-            let state: WalState;
-            let reopened: Wal;
+  it.each([
+    ['plain text', undefined, 200],
+    ['encrypted', cipher, 100],
+  ])(
+    '%s: survives random damage with a clean recovery or WalCorruptionError',
+    async (_, cipher, numRuns) => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 30 }),
+          fc.constantFrom(300, 4096),
+          fc.array(damageArb, { minLength: 1, maxLength: 3 }),
+          async (n, segmentBytes, damages) => {
+            const dir = await fs.mkdtemp(path.join(root, 'f-'));
+            const opts = { segmentBytes, fsync: false, logger: quiet, cipher };
             try {
-              ({ wal: reopened, state } = await Wal.open(dir, opts));
-            } catch (err) {
-              if (err instanceof WalCorruptionError) {
-                expect(damages.every((d) => d.kind === 'append')).toBe(false);
-                return;
+              const { wal } = await Wal.open(dir, opts);
+              const written: Entry[] = [];
+              for (let i = 1; i <= n; i++) {
+                const e = entry(i, 1 + (i >> 3), (i * 37) % 90);
+                written.push(e);
+                await wal.save({ term: 1 + (i >> 3), vote: 'a', commit: i >> 1 }, [e], i % 3 === 0);
               }
-              throw err;
+              await wal.close();
+
+              const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.wal')).sort();
+              const lastFile = path.join(dir, files[files.length - 1]);
+              for (const d of damages) {
+                if (d.kind === 'append') {
+                  await fs.appendFile(lastFile, d.bytes);
+                } else if (d.kind === 'truncate') {
+                  const { size } = await fs.stat(lastFile);
+                  await fs.truncate(lastFile, d.at % (size + 1));
+                } else {
+                  const file = path.join(dir, files[d.segment % files.length]);
+                  const buf = await fs.readFile(file);
+                  const at = d.at % (buf.length + 1);
+                  const patch = d.kind === 'zero' ? Buffer.alloc(d.length) : Buffer.from(d.bytes);
+                  const out = Buffer.concat([
+                    buf.subarray(0, at),
+                    patch,
+                    buf.subarray(at + patch.length),
+                  ]);
+                  await fs.writeFile(file, out);
+                }
+              }
+
+              let state: WalState;
+              let reopened: Wal;
+              try {
+                ({ wal: reopened, state } = await Wal.open(dir, opts));
+              } catch (err) {
+                if (err instanceof WalCorruptionError) {
+                  expect(damages.every((d) => d.kind === 'append')).toBe(false);
+                  return;
+                }
+                throw err;
+              }
+              // Only a suffix of what was written can be lost, and only to a torn tail.
+              expect(written.slice(0, state.entries.length)).toEqual(state.entries);
+              if (damages.every((d) => d.kind === 'append')) expect(state.entries).toEqual(written);
+              // And the WAL keeps working where recovery left it.
+              const next = entry(state.entries.length + 1, 9, 10);
+              await reopened.save(undefined, [next], true);
+              await reopened.close();
+              const { wal: again, state: after } = await Wal.open(dir, opts);
+              await again.close();
+              expect(after.entries).toEqual([...state.entries, next]);
+            } finally {
+              await fs.rm(dir, { recursive: true, force: true });
             }
-            // Only a suffix of what was written can be lost, and only to a torn tail.
-            expect(written.slice(0, state.entries.length)).toEqual(state.entries);
-            if (damages.every((d) => d.kind === 'append')) expect(state.entries).toEqual(written);
-            // And the WAL keeps working where recovery left it.
-            const next = entry(state.entries.length + 1, 9, 10);
-            await reopened.save(undefined, [next], true);
-            await reopened.close();
-            const { wal: again, state: after } = await Wal.open(dir, opts);
-            await again.close();
-            expect(after.entries).toEqual([...state.entries, next]);
-          } finally {
-            await fs.rm(dir, { recursive: true, force: true });
-          }
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
+          },
+        ),
+        { numRuns },
+      );
+    },
+  );
 });

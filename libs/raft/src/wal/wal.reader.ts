@@ -10,10 +10,20 @@
  *   so nobody was told it was durable. It is cut off and writing resumes there.
  * - Every other bad byte is corruption (bit rot, a truncated copy, a bug) and stops recovery:
  *   guessing could drop an entry a quorum counted on or a vote already cast.
+ *
+ * Encrypted WALs (see wal.codec.ts) follow the same rules, since the CRC covers the sealed
+ * bytes: a torn tail is found, and cut, without the key. A record whose CRC holds but which
+ * does not decrypt cannot come from a torn write (the CRC was computed over exactly those
+ * sealed bytes), so it is corruption wherever it is, like any record whose CRC holds but whose
+ * content is invalid. One exception makes a wrong key readable: when the very first record of
+ * the WAL (the first segment's key check) verifies but does not decrypt, recovery reports
+ * WalEncryptionError('wrong-key') instead. Whether a WAL is encrypted is read from each
+ * segment header and must match whether a cipher was given (WalEncryptionError otherwise).
  */
 import { type Buffer } from 'node:buffer';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { type AtRestCipher } from '@shoal/common';
 import { type SnapshotMetadata } from '../core/types';
 import {
   decodeRecord,
@@ -23,7 +33,7 @@ import {
   RecordType,
   SEGMENT_HEADER_BYTES,
 } from './wal.codec';
-import { WalCorruptionError } from './wal.errors';
+import { WalCorruptionError, WalEncryptionError } from './wal.errors';
 import { ReplayLog } from './wal.log';
 import { type WalLogger, type WalState } from './wal.types';
 
@@ -47,11 +57,13 @@ export const SEGMENT_TMP_SUFFIX = '.tmp';
 /**
  * Reads the WAL in `dir`. Returns undefined when there are no segments yet. Deletes segment
  * files a crash left half-created (they never got their final name, so hold nothing durable).
+ * `cipher` must be given exactly when the WAL is encrypted.
  */
 export async function recoverWal(
   dir: string,
   logger: WalLogger,
   fsync: boolean,
+  cipher?: AtRestCipher,
 ): Promise<Recovered | undefined> {
   const found: Omit<SegmentInfo, 'maxEntryIndex'>[] = [];
   for (const name of await fs.readdir(dir)) {
@@ -83,7 +95,8 @@ export async function recoverWal(
     const seg = found[i];
     const isLast = i === found.length - 1;
     const buf = await fs.readFile(seg.path);
-    const { end, maxEntryIndex, tornReason } = replaySegment(seg, buf, isLast, replay);
+    const ctx = { dir, cipher, isFirst: i === 0, isLast };
+    const { end, maxEntryIndex, tornReason } = replaySegment(seg, buf, ctx, replay);
     segments.push({ ...seg, maxEntryIndex });
     if (isLast) {
       tailSize = end;
@@ -128,9 +141,10 @@ export async function recoverWal(
 function replaySegment(
   seg: Omit<SegmentInfo, 'maxEntryIndex'>,
   buf: Buffer,
-  isLast: boolean,
+  ctx: { dir: string; cipher: AtRestCipher | undefined; isFirst: boolean; isLast: boolean },
   replay: ReplayLog,
 ): { end: number; maxEntryIndex: number; tornReason?: string } {
+  const { cipher, isLast } = ctx;
   const header = decodeSegmentHeader(buf.subarray(0, SEGMENT_HEADER_BYTES));
   if (typeof header === 'string') throw new WalCorruptionError(seg.path, 0, header);
   if (header.seq !== seg.seq || header.firstIndex !== seg.firstIndex) {
@@ -141,12 +155,23 @@ function replaySegment(
     );
   }
 
+  if (header.encrypted !== (cipher !== undefined)) {
+    if (ctx.isFirst) {
+      throw new WalEncryptionError(ctx.dir, header.encrypted ? 'no-key' : 'not-encrypted');
+    }
+    const reason = header.encrypted
+      ? 'segment is encrypted but the segments before it are not'
+      : 'segment is not encrypted but the segments before it are';
+    throw new WalCorruptionError(seg.path, 0, reason);
+  }
+
   let maxEntryIndex = 0;
   let off = SEGMENT_HEADER_BYTES;
+  if (cipher) off = checkKey(seg, buf, header.seq, cipher, ctx);
   while (off < buf.length) {
-    const r = decodeRecord(buf, off);
+    const r = decodeRecord(buf, off, cipher);
     if (!r.ok) {
-      if (r.kind === 'invalid') throw new WalCorruptionError(seg.path, off, r.reason);
+      if (r.kind !== 'unverified') throw new WalCorruptionError(seg.path, off, r.reason);
       if (!isLast) {
         throw new WalCorruptionError(
           seg.path,
@@ -171,11 +196,51 @@ function replaySegment(
       if (rec.entry.index > maxEntryIndex) maxEntryIndex = rec.entry.index;
     } else if (rec.type === RecordType.HardState) {
       replay.setHardState(rec.hardState);
-    } else {
+    } else if (rec.type === RecordType.Snapshot) {
       problem = replay.snapshot(rec.snapshot);
+    } else {
+      problem = 'key check record after the start of the segment';
     }
     if (problem !== undefined) throw new WalCorruptionError(seg.path, off, problem);
     off = r.end;
   }
   return { end: off, maxEntryIndex };
+}
+
+/**
+ * Verifies the key check every encrypted segment starts with; returns the offset after it.
+ * It is written together with the segment header before the segment gets its final name, so
+ * unlike later records it can never be a torn tail.
+ */
+function checkKey(
+  seg: Omit<SegmentInfo, 'maxEntryIndex'>,
+  buf: Buffer,
+  seq: number,
+  cipher: AtRestCipher,
+  ctx: { dir: string; isFirst: boolean },
+): number {
+  const off = SEGMENT_HEADER_BYTES;
+  const r = decodeRecord(buf, off, cipher);
+  if (!r.ok) {
+    // Its CRC holds, so the bytes are as written: the likeliest cause by far is another key.
+    if (r.kind === 'undecryptable' && ctx.isFirst) {
+      throw new WalEncryptionError(ctx.dir, 'wrong-key', `${seg.path} does not decrypt`);
+    }
+    throw new WalCorruptionError(seg.path, off, `bad key check record: ${r.reason}`);
+  }
+  if (r.record.type !== RecordType.KeyCheck) {
+    throw new WalCorruptionError(
+      seg.path,
+      off,
+      'encrypted segment does not start with a key check',
+    );
+  }
+  if (r.record.seq !== seq) {
+    throw new WalCorruptionError(
+      seg.path,
+      off,
+      `key check is for segment ${r.record.seq}, not ${seq} (copied from another segment?)`,
+    );
+  }
+  return r.end;
 }

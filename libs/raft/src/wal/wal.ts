@@ -9,6 +9,7 @@
 import { Buffer } from 'node:buffer';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { type AtRestCipher } from '@shoal/common';
 import { type Entry, type HardState, type SnapshotMetadata } from '../core/types';
 import { fsyncDir } from './fsync.util';
 import { checkEntry, checkHardState, checkSnapshotMetadata, RecordEncoder } from './wal.codec';
@@ -32,6 +33,7 @@ export class Wal {
     readonly dir: string,
     private readonly writer: SegmentWriter,
     private readonly projection: LogProjection,
+    private readonly cipher: AtRestCipher | undefined,
   ) {}
 
   /**
@@ -39,7 +41,8 @@ export class Wal {
    * only entries after `state.snapshot.index` when there is a snapshot marker.
    *
    * Throws WalCorruptionError when the WAL cannot be trusted; a torn tail left by a crash is
-   * not corruption and is cut off with a warning.
+   * not corruption and is cut off with a warning. Throws WalEncryptionError when `opts.cipher`
+   * does not match the WAL (wrong key, missing key, key given for a plain-text WAL).
    */
   static async open(dir: string, opts: WalOptions = {}): Promise<{ wal: Wal; state: WalState }> {
     const fsync = opts.fsync ?? true;
@@ -49,15 +52,16 @@ export class Wal {
       throw new RangeError(`invalid segmentBytes ${segmentBytes}`);
     }
     await ensureDir(dir, fsync);
-    const recovered = await recoverWal(dir, logger, fsync);
+    const cipher = opts.cipher;
+    const recovered = await recoverWal(dir, logger, fsync, cipher);
 
     const state: WalState = recovered?.state ?? { hardState: { ...ZERO_HARD_STATE }, entries: [] };
     const projection = new LogProjection(state.hardState, state.entries, state.snapshot);
-    const common = { dir, fsync, segmentBytes, logger, lastIndex: projection.lastIndex };
+    const common = { dir, fsync, segmentBytes, logger, cipher, lastIndex: projection.lastIndex };
 
     let writer: SegmentWriter;
     if (!recovered) {
-      const seg = await SegmentWriter.createSegment(dir, 0, 1, Buffer.alloc(0), fsync);
+      const seg = await SegmentWriter.createSegment(dir, 0, 1, Buffer.alloc(0), fsync, cipher);
       writer = new SegmentWriter({
         ...common,
         segments: [seg.info],
@@ -91,7 +95,7 @@ export class Wal {
       lastIndex: projection.lastIndex,
       snapshot: state.snapshot?.index,
     });
-    return { wal: new Wal(dir, writer, projection), state };
+    return { wal: new Wal(dir, writer, projection, cipher), state };
   }
 
   /**
@@ -107,7 +111,7 @@ export class Wal {
     this.projection.checkSave(hardState, entries);
     // Encoded now rather than when the batch is written: the caller may reuse its objects
     // as soon as this returns.
-    const enc = new RecordEncoder();
+    const enc = new RecordEncoder(this.cipher);
     for (const e of entries) enc.entry(e);
     if (hardState) enc.hardState(hardState);
     const bytes = enc.finish();
@@ -135,7 +139,7 @@ export class Wal {
       term: meta.term,
       confState: { voters: [...meta.confState.voters], learners: [...meta.confState.learners] },
     };
-    const bytes = new RecordEncoder().snapshot(marker).finish();
+    const bytes = new RecordEncoder(this.cipher).snapshot(marker).finish();
     this.projection.applySnapshot(marker);
     return this.writer.submit({
       bytes,

@@ -1,3 +1,4 @@
+import { type AtRestCipher } from '@shoal/common';
 import { type Entry, type HardState, type RaftLogger, type SnapshotMetadata } from '../core/types';
 
 /** The core's logging port, less debug. */
@@ -9,6 +10,12 @@ export interface WalOptions {
   /** Default true. false skips every fsync: only for tests, a crash then loses data. */
   fsync?: boolean;
   logger?: WalLogger;
+  /**
+   * Encrypts record payloads at rest (see wal.codec.ts). Must be given exactly when the WAL
+   * was created with one: opening an encrypted WAL without it, or a plain-text WAL with it,
+   * fails with WalEncryptionError, as does a cipher whose key does not open the WAL.
+   */
+  cipher?: AtRestCipher;
 }
 
 export interface WalState {

@@ -22,6 +22,7 @@
 import { Buffer } from 'node:buffer';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { type AtRestCipher } from '@shoal/common';
 import { type HardState, type SnapshotMetadata } from '../core/types';
 import { fsyncDir, writeFully } from './fsync.util';
 import { encodeSegmentHeader, RecordEncoder, segmentFileName } from './wal.codec';
@@ -58,6 +59,8 @@ export interface WriterInit {
   hardState?: HardState;
   marker?: SnapshotMetadata;
   lastIndex: number;
+  /** Seals the records of segments this writer creates (see wal.codec.ts). */
+  cipher?: AtRestCipher;
 }
 
 export class SegmentWriter {
@@ -65,6 +68,7 @@ export class SegmentWriter {
   private readonly fsync: boolean;
   private readonly segmentBytes: number;
   private readonly logger: WalLogger;
+  private readonly cipher: AtRestCipher | undefined;
   private readonly segments: SegmentInfo[];
   private handle: fs.FileHandle;
   private handleOpen = true;
@@ -89,6 +93,7 @@ export class SegmentWriter {
     this.fsync = init.fsync;
     this.segmentBytes = init.segmentBytes;
     this.logger = init.logger;
+    this.cipher = init.cipher;
     this.segments = init.segments;
     this.handle = init.handle;
     this.size = init.size;
@@ -97,17 +102,24 @@ export class SegmentWriter {
     this.durableMarkerIndex = init.marker?.index ?? 0;
   }
 
-  /** Creates a segment file atomically and opens it for appending. */
+  /**
+   * Creates a segment file atomically and opens it for appending. With a cipher, the header
+   * is flagged encrypted and a key check record precedes `initial` (which must be sealed with
+   * the same cipher).
+   */
   static async createSegment(
     dir: string,
     seq: number,
     firstIndex: number,
     initial: Buffer,
     fsync: boolean,
+    cipher?: AtRestCipher,
   ): Promise<{ info: SegmentInfo; handle: fs.FileHandle; size: number }> {
     const file = path.join(dir, segmentFileName(seq, firstIndex));
     const tmp = file + SEGMENT_TMP_SUFFIX;
-    const bytes = Buffer.concat([encodeSegmentHeader(seq, firstIndex), initial]);
+    const header = encodeSegmentHeader(seq, firstIndex, cipher !== undefined);
+    const keyCheck = cipher ? new RecordEncoder(cipher).keyCheck(seq).finish() : Buffer.alloc(0);
+    const bytes = Buffer.concat([header, keyCheck, initial]);
     const out = await fs.open(tmp, 'w');
     try {
       await writeFully(out, bytes, 0);
@@ -249,7 +261,7 @@ export class SegmentWriter {
     this.handleOpen = false;
     await this.handle.close();
     const prev = this.segments[this.segments.length - 1];
-    const initial = new RecordEncoder();
+    const initial = new RecordEncoder(this.cipher);
     if (this.written.hardState) initial.hardState(this.written.hardState);
     if (this.written.marker) initial.snapshot(this.written.marker);
     const next = await SegmentWriter.createSegment(
@@ -258,6 +270,7 @@ export class SegmentWriter {
       this.written.lastIndex + 1,
       initial.finish(),
       this.fsync,
+      this.cipher,
     );
     if (this.fsync) this.counters.dirSyncs++;
     this.segments.push(next.info);
