@@ -1,6 +1,7 @@
 export {
   PROTO_DIR,
   PROTO_LOADER_OPTIONS,
+  loadCaProto,
   loadManagerProto,
   loadProto,
   loadRaftProto,
@@ -11,6 +12,40 @@ export {
 // pass; the __Output variant (PbXOut) is what the loader hands back with our options.
 export type { ProtoGrpcType as RaftProtoGrpcType } from './generated/raft';
 export type { ProtoGrpcType as ManagerProtoGrpcType } from './generated/manager';
+export type { ProtoGrpcType as CaProtoGrpcType } from './generated/ca';
+export type {
+  NodeCAClient as PbNodeCaClient,
+  NodeCADefinition as PbNodeCaDefinition,
+  NodeCAHandlers as PbNodeCaHandlers,
+} from './generated/shoal/ca/v1/NodeCA';
+export type {
+  GetRootCACertificateRequest as PbGetRootCaCertificateRequest,
+  GetRootCACertificateRequest__Output as PbGetRootCaCertificateRequestOut,
+} from './generated/shoal/ca/v1/GetRootCACertificateRequest';
+export type {
+  RootCACertificate as PbRootCaCertificate,
+  RootCACertificate__Output as PbRootCaCertificateOut,
+} from './generated/shoal/ca/v1/RootCACertificate';
+export type {
+  IssueRequest as PbIssueRequest,
+  IssueRequest__Output as PbIssueRequestOut,
+} from './generated/shoal/ca/v1/IssueRequest';
+export type {
+  IssueResponse as PbIssueResponse,
+  IssueResponse__Output as PbIssueResponseOut,
+} from './generated/shoal/ca/v1/IssueResponse';
+export type {
+  Manager as PbCaManager,
+  Manager__Output as PbCaManagerOut,
+} from './generated/shoal/ca/v1/Manager';
+export type {
+  RenewRequest as PbRenewRequest,
+  RenewRequest__Output as PbRenewRequestOut,
+} from './generated/shoal/ca/v1/RenewRequest';
+export type {
+  RenewResponse as PbRenewResponse,
+  RenewResponse__Output as PbRenewResponseOut,
+} from './generated/shoal/ca/v1/RenewResponse';
 export type {
   ManagerControlClient as PbManagerControlClient,
   ManagerControlHandlers as PbManagerControlHandlers,

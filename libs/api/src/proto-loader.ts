@@ -1,6 +1,7 @@
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { type ProtoGrpcType as CaProtoGrpcType } from './generated/ca';
 import { type ProtoGrpcType as ManagerProtoGrpcType } from './generated/manager';
 import { type ProtoGrpcType as RaftProtoGrpcType } from './generated/raft';
 
@@ -46,4 +47,12 @@ let managerProto: ManagerProtoGrpcType | undefined;
 export function loadManagerProto(): ManagerProtoGrpcType {
   managerProto ??= loadProto<ManagerProtoGrpcType>('manager.proto');
   return managerProto;
+}
+
+let caProto: CaProtoGrpcType | undefined;
+
+/** The shoal.ca.v1 package: certificate issuance and renewal on the cluster port. */
+export function loadCaProto(): CaProtoGrpcType {
+  caProto ??= loadProto<CaProtoGrpcType>('ca.proto');
+  return caProto;
 }

@@ -6,6 +6,7 @@ import {
   parseSwarmUpdateQuery,
   type Swarm,
   validateSwarmInitRequest,
+  validateSwarmJoinRequest,
 } from '@shoal/api';
 import { SwarmControl } from '../control/swarm.control';
 import { SWARM_RUNTIME, type SwarmRuntime } from '../manager/swarm-runtime.port';
@@ -49,6 +50,23 @@ export class SwarmController {
     res.status(200).json(nodeId);
   }
 
+  /**
+   * POST /swarm/join → 200, empty, once this node holds its certificate (and, for a manager,
+   * has caught up with the Raft log). A bad or rotated token or a CA mismatch → 400.
+   */
+  @Post('swarm/join')
+  @HttpCode(200)
+  async join(@Body() body: unknown): Promise<void> {
+    const req = validateSwarmJoinRequest(body);
+    await this.runtime.join({
+      remoteAddrs: req.RemoteAddrs,
+      joinToken: req.JoinToken,
+      listenAddr: req.ListenAddr ?? '',
+      advertiseAddr: req.AdvertiseAddr ?? '',
+      availability: req.Availability || undefined,
+    });
+  }
+
   /** POST /swarm/leave?force → 200; a manager needs force (503 with Docker's text otherwise). */
   @Post('swarm/leave')
   @HttpCode(200)
@@ -58,8 +76,8 @@ export class SwarmController {
 
   /**
    * POST /swarm/update?version=N[&rotateWorkerToken&rotateManagerToken&rotateManagerUnlockKey]
-   * → 200, empty. A stale version → 409 "update out of sequence"; any rotation → 501 until
-   * the CA lands.
+   * → 200, empty. A stale version → 409 "update out of sequence"; rotating a join token
+   * makes a new one (the old one admits no new node); the unlock key → 501 (no autolock yet).
    */
   @Post('swarm/update')
   @HttpCode(200)

@@ -11,7 +11,13 @@ import { type ManagerHandle, type RaftMemberView } from '../manager/swarm-runtim
 import { ListFilters } from './list.filters';
 import { nodeNames, resolveNode } from './resolve';
 import { updateStore } from './store-error.mapper';
-import { mutableCopy, type StoredNode, type StoredTask, toApiNode } from './stored.types';
+import {
+  mutableCopy,
+  type StoredCluster,
+  type StoredNode,
+  type StoredTask,
+  toApiNode,
+} from './stored.types';
 
 export const NODE_LIST_FILTERS = ['id', 'name', 'label', 'role', 'membership', 'node.label'];
 
@@ -111,8 +117,8 @@ export class NodeControl {
    * demoted first; force does not override this, as in Docker) and, without force, a node
    * that is up. The node's unfinished tasks become `orphaned` in the same transaction: no
    * agent will report on them again, and their slots must be refilled elsewhere.
-   *
-   * Not yet: blacklisting the node's certificate (issue #4, the CA).
+   * The node's ID joins the cluster's removed-node list in the same transaction, so the
+   * cluster port refuses its certificate from then on.
    */
   async remove(ref: string, force: boolean): Promise<void> {
     const members = this.manager.members();
@@ -134,6 +140,13 @@ export class NodeControl {
         });
       }
       tx.remove('node', node.ID);
+      const cluster = tx.list<StoredCluster>('cluster')[0];
+      if (cluster && !cluster.RemovedNodes?.includes(node.ID)) {
+        tx.update<StoredCluster>('cluster', {
+          ...mutableCopy(cluster),
+          RemovedNodes: [...(cluster.RemovedNodes ?? []), node.ID],
+        });
+      }
     });
   }
 

@@ -24,6 +24,11 @@ export type StoredCluster = Swarm &
      * API: toApiCluster drops it. Encrypted at rest with the Raft log (autolock, issue #4).
      */
     RootCA?: { CACert: string; CAKey: string };
+    /**
+     * IDs of removed nodes. Their certificates stay valid until they expire, so the cluster
+     * port refuses them by ID (swarmkit's removed-node list).
+     */
+    RemovedNodes?: string[];
   };
 
 export type StoredNode = Node & StoredObject & { Spec: NodeSpec };
@@ -63,6 +68,7 @@ export function toApiService(service: StoredService): Service {
 export function toApiCluster(cluster: StoredCluster): Swarm {
   const out = mutableCopy(cluster);
   delete out.RootCA;
+  delete out.RemovedNodes;
   return out;
 }
 

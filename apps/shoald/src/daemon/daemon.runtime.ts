@@ -1,12 +1,27 @@
 import { isIP } from 'node:net';
 import os from 'node:os';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import {
+  ApiError,
   ALREADY_IN_SWARM_MESSAGE,
   NOT_A_MANAGER_MESSAGE,
   InvalidArgumentError,
   UnavailableError,
 } from '@shoal/api';
-import { MANAGER_ROLE_OU, createRootCa, issueNodeCertificate, type RootCa } from '@shoal/ca';
+import {
+  MANAGER_ROLE_OU,
+  createCertificateRequest,
+  createRootCa,
+  issueNodeCertificate,
+  parseJoinToken,
+  type RootCa,
+} from '@shoal/ca';
+import {
+  CaDigestMismatchError,
+  NodeCaCallError,
+  fetchRootCaPinned,
+  requestNodeCertificate,
+} from '@shoal/ca/grpc';
 import { type Clock, type IdGenerator, type Logger } from '@shoal/common';
 import { type RaftMemberAddress } from '@shoal/raft';
 import { bootstrapClusterState } from '../control/swarm-bootstrap';
@@ -16,6 +31,7 @@ import {
   type LocalNodeState,
   type ManagerHandle,
   type SwarmInitParams,
+  type SwarmJoinParams,
   type SwarmRuntime,
 } from '../manager/swarm-runtime.port';
 import { ManagerNode } from './manager.node';
@@ -99,6 +115,10 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     return this.serialize(() => this.doInit(params));
   }
 
+  join(params: SwarmJoinParams): Promise<void> {
+    return this.serialize(() => this.doJoin(params));
+  }
+
   leave(force: boolean): Promise<void> {
     return this.serialize(() => this.doLeave(force));
   }
@@ -162,6 +182,82 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     }
   }
 
+  private async doJoin(params: SwarmJoinParams): Promise<void> {
+    if (this.state !== 'inactive') throw new UnavailableError(ALREADY_IN_SWARM_MESSAGE);
+    if (params.remoteAddrs.length === 0) {
+      throw new InvalidArgumentError(
+        'invalid RemoteAddrs: give at least one manager address, host:port',
+      );
+    }
+    parseJoinTokenOrThrow(params.joinToken);
+    const listen = this.listenAddress(params.listenAddr);
+    const advertise = this.advertiseAddress(params.advertiseAddr, listen);
+    this.state = 'pending';
+    try {
+      const { remote, ca, issued, keyPem } = await this.admitThrough(params, advertise);
+      const role = issued.role === MANAGER_ROLE_OU ? 'manager' : 'worker';
+      const node: NodeState = {
+        nodeId: issued.nodeId,
+        clusterId: issued.clusterId,
+        role,
+        listenAddr: formatHostPort(listen),
+        advertiseAddr: formatHostPort(advertise),
+      };
+      await this.stateDir.removeSwarmState();
+      await this.stateDir.writeCertificates({
+        'ca.crt': ca,
+        'node.crt': issued.certPem,
+        'node.key': keyPem,
+      });
+      if (role === 'manager') {
+        this.managerNode = await this.startManager(
+          node,
+          undefined,
+          issued.managers.map((m) => ({ id: m.nodeId, address: m.addr })),
+        );
+      }
+      await this.stateDir.writeNodeState(node);
+      this.node = node;
+      this.state = 'active';
+      this.log.info('joined the swarm', { nodeId: node.nodeId, role, via: remote });
+    } catch (err) {
+      const m = this.managerNode;
+      this.managerNode = undefined;
+      await m?.stop().catch(() => undefined);
+      this.state = 'inactive';
+      await this.stateDir.removeSwarmState().catch(() => undefined);
+      throw joinError(err);
+    }
+  }
+
+  /** Tries the managers in turn; the first that admits us wins. */
+  private async admitThrough(params: SwarmJoinParams, advertise: HostPort) {
+    let last: unknown;
+    for (const remote of params.remoteAddrs) {
+      try {
+        const { caPem } = await fetchRootCaPinned(remote, params.joinToken);
+        const { csrPem, keyPem } = await createCertificateRequest();
+        const issued = await requestNodeCertificate(
+          remote,
+          caPem,
+          params.joinToken,
+          csrPem,
+          formatHostPort(advertise),
+          {
+            availability: params.availability,
+            description: describeHost(this.o.version, this.o.config.executor),
+          },
+        );
+        return { remote, ca: caPem, issued, keyPem };
+      } catch (err) {
+        // A wrong token or a CA mismatch is the same at every manager: stop at once.
+        if (err instanceof CaDigestMismatchError || isUnauthenticated(err)) throw err;
+        last = err;
+      }
+    }
+    throw last;
+  }
+
   private async doLeave(force: boolean): Promise<void> {
     if (this.state === 'inactive') {
       throw new UnavailableError('This node is not part of a swarm');
@@ -181,11 +277,16 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     this.log.info('left the swarm');
   }
 
-  private startManager(node: NodeState, bootstrap?: RaftMemberAddress[]): Promise<ManagerNode> {
+  private startManager(
+    node: NodeState,
+    bootstrap?: RaftMemberAddress[],
+    peers?: RaftMemberAddress[],
+  ): Promise<ManagerNode> {
     return ManagerNode.start({
       node,
       stateDir: this.stateDir,
       bootstrap,
+      peers,
       clock: this.o.clock,
       newId: this.o.newId,
       logger: this.o.logger,
@@ -258,6 +359,30 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     this.transition = run.catch(() => undefined);
     return run;
   }
+}
+
+function parseJoinTokenOrThrow(token: string): void {
+  try {
+    parseJoinToken(token);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function isUnauthenticated(err: unknown): boolean {
+  return err instanceof NodeCaCallError && err.code === grpcStatus.UNAUTHENTICATED;
+}
+
+/** What went wrong with a join, as the API reports it. */
+function joinError(err: unknown): unknown {
+  if (err instanceof ApiError) return err;
+  if (err instanceof CaDigestMismatchError) return new InvalidArgumentError(err.message);
+  if (isUnauthenticated(err)) {
+    return new InvalidArgumentError(
+      `the manager refused the join token: ${(err as Error).message}`,
+    );
+  }
+  return new UnavailableError(`could not join the swarm: ${(err as Error).message}`);
 }
 
 function hostOf(addr: string): string {

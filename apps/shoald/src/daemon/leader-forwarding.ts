@@ -1,9 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { UnavailableError, loadManagerProto, type PbManagerControlClient } from '@shoal/api';
 import { MANAGER_ROLE_OU } from '@shoal/ca';
+import { peerCertificateOf } from '@shoal/ca/grpc';
 import { type Logger } from '@shoal/common';
 import { NotLeaderError, type RaftDriver } from '@shoal/raft';
 import { type Proposer } from '@shoal/store';
+import { type ClusterPeerAuthorizer } from './cluster-port';
 import { toApiError } from './raft-errors';
 
 /**
@@ -17,6 +19,16 @@ import { toApiError } from './raft-errors';
  * carries its preconditions (the versions it read), which the leader re-checks at apply time
  * like every other manager, and the API socket stays local to each host.
  */
+/** Tries per write; each waits for the next leader (an election takes 0.5–1 s by default). */
+const MAX_ATTEMPTS = 3;
+const LEADER_WAIT_MS = 3_000;
+
+class LeaderMovedError extends Error {
+  constructor(override readonly cause: Error) {
+    super(cause.message);
+  }
+}
+
 export class ForwardingProposer implements Proposer {
   private readonly clients = new Map<string, PbManagerControlClient>();
 
@@ -26,11 +38,32 @@ export class ForwardingProposer implements Proposer {
     private readonly timeoutMs: number,
   ) {}
 
+  /**
+   * During an election there is briefly no leader. A write that was certainly not appended
+   * (no leader here, or the node we forwarded to said it no longer leads) waits for the next
+   * leader and is tried again, a bounded number of times, instead of failing the client.
+   * Anything that may have been appended is never retried: that could apply it twice.
+   */
   async propose(data: Uint8Array): Promise<{ index: number }> {
+    const deadline = Date.now() + this.timeoutMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.proposeOnce(data);
+      } catch (err) {
+        const notAppended = err instanceof NotLeaderError || err instanceof LeaderMovedError;
+        if (!notAppended || attempt >= MAX_ATTEMPTS || Date.now() >= deadline) {
+          throw toApiError(err instanceof LeaderMovedError ? err.cause : err);
+        }
+        await this.nextLeader(deadline - Date.now());
+      }
+    }
+  }
+
+  private async proposeOnce(data: Uint8Array): Promise<{ index: number }> {
     try {
       return await this.driver().propose(data);
     } catch (err) {
-      if (!(err instanceof NotLeaderError) || !err.leaderAddress) throw toApiError(err);
+      if (!(err instanceof NotLeaderError) || !err.leaderAddress) throw err;
       const index = await this.forward(err.leaderAddress, data);
       await this.driver()
         .readBarrier()
@@ -41,6 +74,22 @@ export class ForwardingProposer implements Proposer {
     }
   }
 
+  /** Resolves when a leader other than the one we just failed with is known, or at timeout. */
+  private nextLeader(timeoutMs: number): Promise<void> {
+    const driver = this.driver();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.min(timeoutMs, LEADER_WAIT_MS));
+      const off = driver.onLeaderChange((leader) => {
+        if (leader) done();
+      });
+      function done() {
+        clearTimeout(timer);
+        off();
+        resolve();
+      }
+    });
+  }
+
   private forward(address: string, data: Uint8Array): Promise<number> {
     const client = this.client(address);
     return new Promise((resolve, reject) => {
@@ -48,7 +97,10 @@ export class ForwardingProposer implements Proposer {
         { data: Buffer.from(data) },
         { deadline: Date.now() + this.timeoutMs },
         (err, res) => {
-          if (err || !res) {
+          if (err?.code === grpc.status.FAILED_PRECONDITION) {
+            // The node we forwarded to no longer leads and appended nothing: safe to retry.
+            reject(new LeaderMovedError(new UnavailableError(`the leader moved: ${err.details}`)));
+          } else if (err || !res) {
             reject(
               new UnavailableError(
                 `could not forward the write to the leader at ${address}: ${err?.details ?? 'no answer'}; ` +
@@ -79,22 +131,33 @@ export class ForwardingProposer implements Proposer {
   }
 }
 
-/** The leader's side of forwarding, served on the cluster port. */
+/**
+ * The leader's side of forwarding, served on the cluster port. `authorizePeer` (production:
+ * managerOnlyAuthorizer) verifies the caller's certificate per call; without it, only the OU
+ * of the certificate TLS verified is checked, which is enough only on a port that requires
+ * client certificates and knows no removed nodes.
+ */
 export function managerControlService(
   driver: () => RaftDriver,
   logger: Logger,
+  authorizePeer?: ClusterPeerAuthorizer,
 ): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
   const implementation = {
     Propose: (
       call: grpc.ServerUnaryCall<{ data: Buffer }, { index: number }>,
       callback: grpc.sendUnaryData<{ index: number }>,
     ) => {
-      const ou: unknown = call.getAuthContext().sslPeerCertificate?.subject?.OU;
-      if (ou !== MANAGER_ROLE_OU) {
-        logger.warn('refused a forwarded write from a non-manager', { peer: call.getPeer() });
+      const peer = peerCertificateOf(call);
+      const refusal = authorizePeer
+        ? authorizePeer(peer)
+        : call.getAuthContext().sslPeerCertificate?.subject?.OU === MANAGER_ROLE_OU
+          ? undefined
+          : 'not a manager certificate';
+      if (refusal !== undefined) {
+        logger.warn('refused a forwarded write', { peer: call.getPeer(), reason: refusal });
         callback({
-          code: grpc.status.PERMISSION_DENIED,
-          details: 'only managers may forward writes',
+          code: peer.certificateDer ? grpc.status.PERMISSION_DENIED : grpc.status.UNAUTHENTICATED,
+          details: `only managers may forward writes: ${refusal}`,
         });
         return;
       }

@@ -1,8 +1,10 @@
-import * as grpc from '@grpc/grpc-js';
 import { type Clock, type IdGenerator, type Logger } from '@shoal/common';
 import { DRIVER_DEFAULTS, GrpcTransport, RaftDriver, type RaftMemberAddress } from '@shoal/raft';
 import { MemoryStore } from '@shoal/store';
-import { type StoredNode } from '../control/stored.types';
+import { nodeCaService, type NodeTlsMaterial } from '@shoal/ca/grpc';
+import { type StoredCluster, type StoredNode } from '../control/stored.types';
+import { clusterPortCredentials, managerOnlyAuthorizer } from './cluster-port';
+import { StoreNodeAdmission } from './node-admission';
 import { type ManagerHandle, type RaftMemberView } from '../manager/swarm-runtime.port';
 import { ForwardingProposer, managerControlService } from './leader-forwarding';
 import { toApiError } from './raft-errors';
@@ -50,21 +52,42 @@ export class ManagerNode implements ManagerHandle {
   private reconciling = false;
 
   static async start(o: ManagerNodeOptions): Promise<ManagerNode> {
-    const credentials = await loadCredentials(o.stateDir);
+    const material = await loadTlsMaterial(o.stateDir);
+    const credentials = clusterPortCredentials(material);
     // The driver is built after the store it applies to, and the transport serving forwarded
-    // writes is built before both; until the driver exists, such calls are refused.
-    const ref: { driver?: RaftDriver } = {};
+    // writes and admissions is built before both; until they exist, such calls are refused.
+    const ref: { driver?: RaftDriver; manager?: ManagerNode } = {};
     const getDriver = (): RaftDriver => {
       if (!ref.driver) throw new UnavailableError('this manager is still starting');
       return ref.driver;
     };
+    const getManager = (): ManagerNode => {
+      if (!ref.manager) throw new UnavailableError('this manager is still starting');
+      return ref.manager;
+    };
+    // Removed nodes are listed in the cluster object; a node merely absent from this
+    // manager's store (it may still be replaying the log) is not refused.
+    const isDenied = (nodeId: string) =>
+      ref.manager?.store.view((tx) =>
+        (tx.list<StoredCluster>('cluster')[0]?.RemovedNodes ?? []).includes(nodeId),
+      ) ?? false;
+    const managersOnly = managerOnlyAuthorizer(material.caPem, isDenied);
     const transport = new GrpcTransport({
       id: o.node.nodeId,
       listenAddress: o.node.listenAddr,
       credentials,
+      authorizePeer: managersOnly,
       logger: o.logger.child({ component: 'raft-transport' }),
       extraServices: [
-        managerControlService(getDriver, o.logger.child({ component: 'forwarding' })),
+        managerControlService(getDriver, o.logger.child({ component: 'forwarding' }), managersOnly),
+        nodeCaService(
+          {
+            rootCaPem: () => material.caPem,
+            admit: (req) => new StoreNodeAdmission(getManager(), material.caPem).admit(req),
+            renew: (req) => new StoreNodeAdmission(getManager(), material.caPem).renew(req),
+          },
+          { logger: o.logger.child({ component: 'node-ca' }) },
+        ),
       ],
     });
     const proposer = new ForwardingProposer(getDriver, credentials.client, FORWARD_TIMEOUT_MS);
@@ -84,6 +107,7 @@ export class ManagerNode implements ManagerHandle {
       logger: o.logger.child({ component: 'raft' }),
     });
     const manager = new ManagerNode(store, ref.driver, proposer, o.clock, o.newId, o.logger);
+    ref.manager = manager;
     await manager.caughtUp();
     return manager;
   }
@@ -181,15 +205,10 @@ export class ManagerNode implements ManagerHandle {
   }
 }
 
-async function loadCredentials(
-  stateDir: StateDir,
-): Promise<{ server: grpc.ServerCredentials; client: grpc.ChannelCredentials }> {
-  const ca = Buffer.from(await stateDir.readCertificate('ca.crt'));
-  const cert = Buffer.from(await stateDir.readCertificate('node.crt'));
-  const key = Buffer.from(await stateDir.readCertificate('node.key'));
+async function loadTlsMaterial(stateDir: StateDir): Promise<NodeTlsMaterial> {
   return {
-    // `true`: a client certificate from the cluster CA is required; no unauthenticated peer.
-    server: grpc.ServerCredentials.createSsl(ca, [{ cert_chain: cert, private_key: key }], true),
-    client: grpc.credentials.createSsl(ca, key, cert),
+    caPem: await stateDir.readCertificate('ca.crt'),
+    certPem: await stateDir.readCertificate('node.crt'),
+    keyPem: await stateDir.readCertificate('node.key'),
   };
 }

@@ -41,6 +41,15 @@ export interface SwarmInitParams {
   spec: Record<string, unknown>;
 }
 
+/** Validated body of POST /swarm/join. */
+export interface SwarmJoinParams {
+  remoteAddrs: string[];
+  joinToken: string;
+  listenAddr: string;
+  advertiseAddr: string;
+  availability?: 'active' | 'pause' | 'drain';
+}
+
 export interface SwarmRuntime {
   localState(): LocalNodeState;
   /** The local node's swarm ID, once it has one. */
@@ -54,6 +63,11 @@ export interface SwarmRuntime {
   manager(): ManagerHandle;
   /** Starts a one-manager cluster; resolves with the new node ID. 503 if already in a swarm. */
   init(params: SwarmInitParams): Promise<string>;
+  /**
+   * Joins an existing swarm through one of `remoteAddrs`: pins the CA by the token's digest,
+   * gets a certificate for the role the token grants, and (for a manager) starts Raft.
+   */
+  join(params: SwarmJoinParams): Promise<void>;
   /** Leaves the swarm. A manager needs force=true (it would lose the cluster's state). */
   leave(force: boolean): Promise<void>;
 }

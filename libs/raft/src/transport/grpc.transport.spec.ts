@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { X509Certificate, randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import {
   loadRaftProto,
@@ -278,6 +278,107 @@ describe('GrpcTransport over mTLS', () => {
     a.t.send([app('n1', 'n2', 3)]);
     await b.probe.until(() => b.probe.messages.length === 2, 'delivery after re-adding');
     expect(indexes(b.probe.messages)).toEqual([1, 3]);
+  });
+});
+
+describe('GrpcTransport authorizePeer', () => {
+  it('sees the verified client certificate of each inbound call', async () => {
+    const seen: { cn?: string; der?: string }[] = [];
+    const a = await node('n1', {
+      authorizePeer: (peer) => {
+        seen.push({
+          cn: peer.cn,
+          der: peer.certificateDer && Buffer.from(peer.certificateDer).toString('base64'),
+        });
+        return undefined;
+      },
+    });
+    const b = await node('n2');
+    b.t.setPeer('n1', a.address);
+    b.t.send([app('n2', 'n1', 1)]);
+    await a.probe.until(() => a.probe.messages.length === 1, 'delivery');
+    const der = new X509Certificate(pki.nodes.n2.certPem).raw.toString('base64');
+    expect(seen).toEqual([{ cn: 'n2', der }]);
+  });
+
+  it('refuses a peer it rejects, logging the refusal once however often it retries', async () => {
+    let asked = 0;
+    const a = await node('n1', {
+      authorizePeer: (peer) => {
+        asked++;
+        return peer.cn === 'n3' ? 'n3 is not welcome' : undefined;
+      },
+    });
+    const refused = await node('n3');
+    const legit = await node('n2');
+    refused.t.setPeer('n1', a.address);
+    let i = 0;
+    const retry = setInterval(() => refused.t.send([app('n3', 'n1', i++)]), 20);
+    try {
+      // `asked` is not a probe event: poll for it.
+      const deadline = Date.now() + WAIT_MS;
+      while (asked < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(asked).toBeGreaterThanOrEqual(4);
+    } finally {
+      clearInterval(retry);
+    }
+    await refused.probe.until(() => refused.probe.unreachable.includes('n1'), 'refused');
+    legit.t.setPeer('n1', a.address);
+    legit.t.send([app('n2', 'n1', 1)]);
+    await a.probe.until(() => a.probe.messages.length > 0, 'legit message');
+    expect(a.probe.messages.map((m) => [m.from, m.index])).toEqual([['n2', 1]]);
+    const refusals = a.probe.warnings.filter((w) => w.includes('n3 is not welcome'));
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]).toContain('refused an inbound stream');
+  });
+
+  it('refuses when the hook throws', async () => {
+    const a = await node('n1', {
+      authorizePeer: () => {
+        throw new Error('denylist unavailable');
+      },
+    });
+    const b = await node('n2');
+    b.t.setPeer('n1', a.address);
+    b.t.send([app('n2', 'n1', 1)]);
+    await a.probe.until(
+      () => a.probe.warnings.some((w) => w.includes('denylist unavailable')),
+      'refusal',
+    );
+    expect(a.probe.messages).toEqual([]);
+  });
+
+  it('cuts a long-lived stream once its peer is no longer authorized', async () => {
+    let allowed = true;
+    const a = await node('n1', {
+      authorizePeer: () => (allowed ? undefined : 'removed from the cluster'),
+      reauthorizeIntervalMs: 20,
+    });
+    const b = await node('n2');
+    b.t.setPeer('n1', a.address);
+    b.t.send([app('n2', 'n1', 1)]);
+    await a.probe.until(() => a.probe.messages.length === 1, 'first delivery');
+    allowed = false;
+    await new Promise((r) => setTimeout(r, 50));
+    b.t.send([app('n2', 'n1', 2)]);
+    await a.probe.until(
+      () => a.probe.warnings.some((w) => w.includes('removed from the cluster')),
+      'refusal mid-stream',
+    );
+    b.t.send([app('n2', 'n1', 3)]);
+    await b.probe.until(() => b.probe.unreachable.includes('n1'), 'stream cut');
+    expect(indexes(a.probe.messages)).toEqual([1]);
+  });
+
+  it('refuses InstallSnapshot from a peer it rejects', async () => {
+    const a = await node('n1', { authorizePeer: () => 'not a manager' });
+    const b = await node('n2');
+    b.t.setPeer('n1', a.address);
+    b.t.send([snapshotMessage('n2', 'n1', new Uint8Array(1000))]);
+    await b.probe.until(() => b.probe.snapshots.length > 0, 'snapshot status');
+    expect(b.probe.snapshots).toEqual([['n1', false]]);
+    expect(a.probe.messages).toEqual([]);
+    expect(a.probe.warnings.some((w) => w.includes('refused an inbound snapshot'))).toBe(true);
   });
 });
 

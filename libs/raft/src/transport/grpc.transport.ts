@@ -21,9 +21,12 @@ export interface GrpcTransportOptions {
   /** host:port to listen on; port 0 picks a free one (see boundPort). */
   listenAddress: string;
   /**
-   * Injected so the CA work decides policy. Production: server
-   * `grpc.ServerCredentials.createSsl(ca, [{ cert_chain, private_key }], true)` (client
-   * certificate required), client `grpc.credentials.createSsl(ca, key, cert)`.
+   * Injected so the CA work decides policy. Either server credentials that require a client
+   * certificate (`grpc.ServerCredentials.createSsl(ca, [{ cert_chain, private_key }], true)`),
+   * or ready-made ones that request one without requiring it, so that the same port can serve
+   * certificate issuance to nodes that have none yet; pair those with `authorizePeer`, or any
+   * client without a certificate may speak Raft. Client: `grpc.credentials.createSsl(ca, key,
+   * cert)` or equivalent mTLS credentials.
    */
   credentials: { server: grpc.ServerCredentials; client: grpc.ChannelCredentials };
   logger?: TransportLogger;
@@ -49,6 +52,19 @@ export interface GrpcTransportOptions {
   /** How long stop() waits for queued messages to reach their peers. Default 1000 ms. */
   stopGraceMs?: number;
   /**
+   * Decides whether the client at the other end of an inbound Stream or InstallSnapshot call
+   * may speak Raft at all: returns why not, or undefined to admit it. `certificateDer` is the
+   * client certificate, present only when TLS verified it against the server's CA at the
+   * handshake; re-checking it here (expiry, role, denylist) is the hook's job. Applied when a
+   * call starts and again at most every `reauthorizeIntervalMs` on a long-lived stream, so a
+   * node removed or expired mid-stream is cut off. A refused call ends with UNAUTHENTICATED
+   * (no certificate) or PERMISSION_DENIED. A hook that throws refuses. Default: no check
+   * beyond the credentials' own.
+   */
+  authorizePeer?: PeerAuthorizer;
+  /** How often a long-lived inbound stream is re-authorized. Default 1000 ms. */
+  reauthorizeIntervalMs?: number;
+  /**
    * Other services served on the same port and credentials (the cluster port carries more
    * than Raft: manager-to-manager calls, later the dispatcher and the CA).
    */
@@ -58,8 +74,19 @@ export interface GrpcTransportOptions {
   }[];
 }
 
-type Resolved = Required<Omit<GrpcTransportOptions, 'credentials'>> &
-  Pick<GrpcTransportOptions, 'credentials'>;
+/** The client at the other end of an inbound call, as TLS established it. */
+export interface GrpcPeerIdentity {
+  /** DER of the client certificate; only present when TLS verified its chain. */
+  certificateDer?: Uint8Array;
+  /** The certificate's CN (the node ID). */
+  cn?: string;
+}
+
+/** Why a peer may not speak Raft, or undefined when it may. */
+export type PeerAuthorizer = (peer: GrpcPeerIdentity) => string | undefined;
+
+type Resolved = Required<Omit<GrpcTransportOptions, 'credentials' | 'authorizePeer'>> &
+  Pick<GrpcTransportOptions, 'credentials' | 'authorizePeer'>;
 
 const MiB = 1024 * 1024;
 
@@ -77,6 +104,9 @@ const MESSAGE_LIMITS = {
 // instead of lingering until the restarted peer is needed.
 const KEEPALIVE = { 'grpc.keepalive_time_ms': 2_000, 'grpc.keepalive_timeout_ms': 2_000 };
 
+/** Refusals of the same kind are logged at most this often (a refused peer retries fast). */
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
 /**
  * Raft messages over gRPC: one long-lived client stream per peer for ordinary messages, one
  * InstallSnapshot call per snapshot. Every MsgSnap accepted by send() is answered by exactly
@@ -88,6 +118,7 @@ export class GrpcTransport implements Transport {
   private readonly peers = new Map<NodeId, PeerSender>();
   private readonly snapshotCalls = new Map<NodeId, grpc.ClientWritableStream<PbSnapshotChunk>>();
   private readonly lastUnreachable = new Map<NodeId, number>();
+  private readonly refusalLog = new Map<string, { at: number; suppressed: number }>();
   private handlers: TransportHandlers | undefined;
   private server: grpc.Server | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
@@ -105,6 +136,7 @@ export class GrpcTransport implements Transport {
       snapshotTimeoutMs: 10 * 60_000,
       verifySenderIdentity: true,
       stopGraceMs: 1_000,
+      reauthorizeIntervalMs: 1_000,
       extraServices: [],
       ...withoutUndefined(opts),
     };
@@ -296,12 +328,37 @@ export class GrpcTransport implements Transport {
     call: grpc.ServerReadableStream<PbRaftBatchOut, PbStreamAck>,
     callback: grpc.sendUnaryData<PbStreamAck>,
   ): void {
-    const identity = certificateIdentity(call);
+    const peer = peerIdentity(call);
+    const identity = peer.cn;
+    let done = false;
+    const refuse = (refusal: Refusal) => {
+      done = true;
+      this.logRefusal('stream', refusal, call.getPeer());
+      callback({ code: refusal.code, details: refusal.details });
+    };
+    const refusal = this.authorize(peer);
+    if (refusal) return refuse(refusal);
+    let authorizedAt = performance.now();
     call.sendMetadata(new grpc.Metadata());
     call.on('data', (batch: PbRaftBatchOut) => {
+      if (done) return;
+      // A stream lives as long as the connection: the peer may have been removed, or its
+      // certificate may have expired, since it was admitted.
+      if (
+        this.o.authorizePeer &&
+        performance.now() - authorizedAt >= this.o.reauthorizeIntervalMs
+      ) {
+        const again = this.authorize(peer);
+        if (again) return refuse(again);
+        authorizedAt = performance.now();
+      }
       for (const pb of batch.messages) this.deliver(pb, identity);
     });
-    call.on('end', () => callback(null, {}));
+    call.on('end', () => {
+      if (done) return;
+      done = true;
+      callback(null, {});
+    });
     call.on('error', (err) =>
       this.log.debug('raft transport: inbound stream error', {
         peer: call.getPeer(),
@@ -334,7 +391,14 @@ export class GrpcTransport implements Transport {
     call: grpc.ServerReadableStream<PbSnapshotChunkOut, PbSnapshotAck>,
     callback: grpc.sendUnaryData<PbSnapshotAck>,
   ): void {
-    const identity = certificateIdentity(call);
+    const peer = peerIdentity(call);
+    const identity = peer.cn;
+    const refusal = this.authorize(peer);
+    if (refusal) {
+      this.logRefusal('snapshot', refusal, call.getPeer());
+      callback({ code: refusal.code, details: refusal.details });
+      return;
+    }
     const assembler = new SnapshotAssembler(this.o.maxSnapshotBytes);
     let done = false;
     const fail = (code: grpc.status, details: string) => {
@@ -379,6 +443,41 @@ export class GrpcTransport implements Transport {
         err: String(err),
       }),
     );
+  }
+
+  /** Why the client of an inbound call may not speak Raft at all, if it may not. */
+  private authorize(peer: GrpcPeerIdentity): Refusal | undefined {
+    if (!this.o.authorizePeer) return undefined;
+    let reason: string | undefined;
+    try {
+      reason = this.o.authorizePeer(peer);
+    } catch (err) {
+      reason = `authorization check failed: ${String(err)}`;
+    }
+    if (reason === undefined) return undefined;
+    return {
+      code: peer.certificateDer ? grpc.status.PERMISSION_DENIED : grpc.status.UNAUTHENTICATED,
+      details: `raft transport refused ${peer.cn ?? 'a client without a certificate'}: ${reason}`,
+    };
+  }
+
+  /** At most one warning per kind of refusal per interval, with a count of those left out. */
+  private logRefusal(call: 'stream' | 'snapshot', refusal: Refusal, address: string): void {
+    const now = performance.now();
+    const key = `${call} ${refusal.details}`;
+    const entry = this.refusalLog.get(key);
+    if (entry && now - entry.at < REFUSAL_LOG_INTERVAL_MS) {
+      entry.suppressed++;
+      return;
+    }
+    // Keyed by reason, which an attacker can vary a little (its CN): keep the map bounded.
+    if (this.refusalLog.size >= 256) this.refusalLog.clear();
+    this.refusalLog.set(key, { at: now, suppressed: 0 });
+    this.log.warn(`raft transport: refused an inbound ${call}: ${refusal.details}`, {
+      peer: address,
+      code: grpc.status[refusal.code],
+      ...(entry?.suppressed ? { suppressedSinceLast: entry.suppressed } : {}),
+    });
   }
 
   /** Why an inbound message must not reach the core, if it must not. */
@@ -441,12 +540,24 @@ function drainOrStatus(call: grpc.ClientWritableStream<PbSnapshotChunk>): Promis
   });
 }
 
-/** The CN of the client certificate, if the connection has one. */
-function certificateIdentity(
+interface Refusal {
+  code: grpc.status;
+  details: string;
+}
+
+/**
+ * The client certificate of the connection, if it has one. grpc-js reports a certificate only
+ * when the TLS socket is `authorized`, i.e. its chain verified against the server's CA.
+ */
+function peerIdentity(
   call: Pick<grpc.ServerReadableStream<unknown, unknown>, 'getAuthContext'>,
-): string | undefined {
-  const cn: unknown = call.getAuthContext().sslPeerCertificate?.subject?.CN;
-  return typeof cn === 'string' ? cn : undefined;
+): GrpcPeerIdentity {
+  const cert = call.getAuthContext().sslPeerCertificate;
+  const cn: unknown = cert?.subject?.CN;
+  return {
+    ...(cert?.raw ? { certificateDer: cert.raw } : {}),
+    ...(typeof cn === 'string' ? { cn } : {}),
+  };
 }
 
 function withoutUndefined<T extends object>(o: T): T {

@@ -62,7 +62,6 @@ function literalLength(route: SpecRoute): number {
  */
 const LATER = '— coming in a later issue';
 const FEATURE_BY_TEMPLATE: Readonly<Record<string, string>> = {
-  '/swarm/join': `swarm join ${LATER}`,
   '/swarm/unlock': `swarm autolock ${LATER}`,
   '/swarm/unlockkey': `swarm autolock ${LATER}`,
   '/services/{id}/logs': `service logs ${LATER}`,

@@ -2,6 +2,7 @@ import {
   ALREADY_IN_SWARM_MESSAGE,
   NOT_A_MANAGER_MESSAGE,
   type NodeDescription,
+  NotImplementedError,
   type SwarmSpec,
   UnavailableError,
 } from '@shoal/api';
@@ -129,6 +130,11 @@ export class MemorySwarmRuntime implements SwarmRuntime {
     const handle = new MemoryManagerHandle(store, proposer, this.clock, this.newId, self);
     this.active = { handle, nodeId, addr };
     return nodeId;
+  }
+
+  /** An in-memory node has no cluster port to join through. */
+  async join(): Promise<void> {
+    throw new NotImplementedError('the in-memory test runtime cannot join a swarm');
   }
 
   async leave(force: boolean): Promise<void> {

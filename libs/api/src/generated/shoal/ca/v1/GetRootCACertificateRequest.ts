@@ -1,0 +1,8 @@
+// Original file: libs/api/src/proto/ca.proto
+
+
+export interface GetRootCACertificateRequest {
+}
+
+export interface GetRootCACertificateRequest__Output {
+}

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ShoaldProcess } from '../support/shoald/shoald-process';
+import { unixRequest, type UnixResponse } from '../support/shoald/unix-http';
+
+/**
+ * A real cluster on loopback: 3 managers and 2 workers, each its own shoald process with its
+ * own state dir, socket and cluster port. Joins go through the cluster port's NodeCA (CA
+ * pinned by the token's digest, certificate for a CSR); managers enter Raft as learners and
+ * are promoted once caught up.
+ */
+describe('a swarm of 3 managers and 2 workers', () => {
+  const managers: ShoaldProcess[] = [];
+  const workers: ShoaldProcess[] = [];
+  let tokens: { Worker: string; Manager: string };
+
+  const api = (d: ShoaldProcess, method: string, path: string, body?: unknown) =>
+    unixRequest(d.socket, method, `/v1.44${path}`, body);
+  const join = (d: ShoaldProcess, token: string, via: ShoaldProcess): Promise<UnixResponse> =>
+    api(d, 'POST', '/swarm/join', {
+      ListenAddr: '0.0.0.0:2377',
+      AdvertiseAddr: '',
+      RemoteAddrs: [via.o.listenAddr],
+      JoinToken: token,
+    });
+  const serviceSpec = (name: string) => ({
+    Name: name,
+    TaskTemplate: { ContainerSpec: { Image: 'busybox:local' } },
+    Mode: { Replicated: { Replicas: 2 } },
+  });
+
+  beforeAll(async () => {
+    for (let i = 0; i < 3; i++) managers.push(await ShoaldProcess.inTempDir(`shoal-m${i}-`));
+    for (let i = 0; i < 2; i++) workers.push(await ShoaldProcess.inTempDir(`shoal-w${i}-`));
+    await Promise.all([...managers, ...workers].map((d) => d.start()));
+    expect((await api(managers[0]!, 'POST', '/swarm/init', {})).status).toBe(200);
+    tokens = ((await api(managers[0]!, 'GET', '/swarm')).json as { JoinTokens: typeof tokens })
+      .JoinTokens;
+  });
+
+  afterAll(async () => {
+    await Promise.all([...managers, ...workers].map((d) => d.dispose()));
+  });
+
+  it('refuses a wrong token, and a token pinning another CA, before anything is written', async () => {
+    const [prefix, version, digest] = tokens.Worker.split('-');
+    const wrongSecret = `${prefix}-${version}-${digest}-${'0'.repeat(25)}`;
+    const refused = await join(workers[0]!, wrongSecret, managers[0]!);
+    expect(refused.status).toBe(400);
+    expect((refused.json as { message: string }).message).toMatch(/refused the join token/);
+
+    const otherCa = `${prefix}-${version}-${'1'.repeat(50)}-${tokens.Worker.split('-')[4]}`;
+    const mitm = await join(workers[0]!, otherCa, managers[0]!);
+    expect(mitm.status).toBe(400);
+    expect((mitm.json as { message: string }).message).toMatch(/digest/i);
+    // The refused node is still outside any swarm.
+    const info = (await api(workers[0]!, 'GET', '/info')).json as {
+      Swarm: { LocalNodeState: string };
+    };
+    expect(info.Swarm.LocalNodeState).toBe('inactive');
+  });
+
+  it('forms: managers join as managers, workers as workers; node ls shows them all', async () => {
+    for (const m of managers.slice(1))
+      expect((await join(m, tokens.Manager, managers[0]!)).status).toBe(200);
+    for (const w of workers) expect((await join(w, tokens.Worker, managers[1]!)).status).toBe(200);
+
+    // Every manager becomes a voter (learners are promoted once caught up).
+    await expect
+      .poll(async () => managerStatuses(await api(managers[0]!, 'GET', '/nodes')), {
+        timeout: 10_000,
+      })
+      .toEqual(['leader', 'reachable', 'reachable']);
+    const nodes = (await api(managers[2]!, 'GET', '/nodes')).json as {
+      Spec: { Role: string };
+      Description: { Hostname: string };
+    }[];
+    expect(nodes.map((n) => n.Spec.Role).sort()).toEqual([
+      'manager',
+      'manager',
+      'manager',
+      'worker',
+      'worker',
+    ]);
+    expect(nodes.every((n) => n.Description.Hostname !== '')).toBe(true);
+
+    // A worker is in the swarm but serves no control API, as in Docker.
+    const workerInfo = (await api(workers[0]!, 'GET', '/info')).json as {
+      Swarm: { LocalNodeState: string; ControlAvailable: boolean };
+    };
+    expect(workerInfo.Swarm).toMatchObject({ LocalNodeState: 'active', ControlAvailable: false });
+    expect((await api(workers[0]!, 'GET', '/services')).status).toBe(503);
+  });
+
+  it('takes writes through any manager and serves them from every other', async () => {
+    const created = await api(managers[2]!, 'POST', '/services/create', serviceSpec('web'));
+    expect(created.status).toBe(201);
+    const id = (created.json as { ID: string }).ID;
+    for (const m of managers) {
+      expect((await api(m, 'GET', `/services/${id}`)).status).toBe(200);
+    }
+  });
+
+  it('rotating the worker token refuses the old one for new joins', async () => {
+    const swarm = (await api(managers[1]!, 'GET', '/swarm')).json as {
+      Version: { Index: number };
+      Spec: unknown;
+    };
+    const rotated = await api(
+      managers[1]!,
+      'POST',
+      `/swarm/update?version=${swarm.Version.Index}&rotateWorkerToken=true`,
+      swarm.Spec,
+    );
+    expect(rotated.status).toBe(200);
+    const extra = await ShoaldProcess.inTempDir('shoal-w-extra-');
+    try {
+      await extra.start();
+      expect((await join(extra, tokens.Worker, managers[0]!)).status).toBe(400);
+    } finally {
+      await extra.dispose();
+    }
+  });
+
+  it('survives kill -9 of the leader: a new leader takes writes, the old one rejoins', async () => {
+    const leaderIndex = await leaderOf();
+    const leader = managers[leaderIndex]!;
+    const survivor = managers[(leaderIndex + 1) % 3]!;
+    await leader.kill9();
+    const killedAt = Date.now();
+    let created: UnixResponse | undefined;
+    while (Date.now() - killedAt < 15_000) {
+      created = await api(survivor, 'POST', '/services/create', serviceSpec('after-failover'));
+      if (created.status === 201) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(created?.status).toBe(201);
+    await leader.start();
+    await expect
+      .poll(async () => (await api(leader, 'GET', '/services/after-failover')).status, {
+        timeout: 10_000,
+      })
+      .toBe(200);
+  });
+
+  it('resumes with all its state after every manager is killed at once', async () => {
+    const before = (await api(managers[0]!, 'GET', '/services')).json as { ID: string }[];
+    await Promise.all(managers.map((m) => m.kill9()));
+    await Promise.all(managers.map((m) => m.start()));
+    for (const m of managers) {
+      const after = (await api(m, 'GET', '/services')).json as { ID: string }[];
+      expect(after.map((s) => s.ID).sort()).toEqual(before.map((s) => s.ID).sort());
+    }
+  });
+
+  async function leaderOf(): Promise<number> {
+    const nodes = (await api(managers[0]!, 'GET', '/nodes')).json as {
+      ID: string;
+      ManagerStatus?: { Leader?: boolean };
+    }[];
+    const leaderId = nodes.find((n) => n.ManagerStatus?.Leader)!.ID;
+    for (let i = 0; i < managers.length; i++) {
+      const info = (await api(managers[i]!, 'GET', '/info')).json as { Swarm: { NodeID: string } };
+      if (info.Swarm.NodeID === leaderId) return i;
+    }
+    throw new Error('no manager is the leader');
+  }
+});
+
+function managerStatuses(res: UnixResponse): string[] {
+  return (res.json as { ManagerStatus?: { Leader?: boolean; Reachability?: string } }[])
+    .filter((n) => n.ManagerStatus)
+    .map((n) => (n.ManagerStatus!.Leader ? 'leader' : (n.ManagerStatus!.Reachability ?? '')))
+    .sort();
+}
