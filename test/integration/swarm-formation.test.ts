@@ -152,6 +152,57 @@ describe('a swarm of 3 managers and 2 workers', () => {
     }
   });
 
+  it('promotes a worker to manager and demotes it again; refuses a demotion that loses quorum', async () => {
+    const w = workers[0]!;
+    const wId = ((await api(w, 'GET', '/info')).json as { Swarm: { NodeID: string } }).Swarm.NodeID;
+    const leader = managers[await leaderOf()]!;
+    const setRole = async (d: ShoaldProcess, id: string, role: string) => {
+      const node = (await api(d, 'GET', `/nodes/${id}`)).json as {
+        Version: { Index: number };
+        Spec: Record<string, unknown>;
+      };
+      return api(d, 'POST', `/nodes/${id}/update?version=${node.Version.Index}`, {
+        ...node.Spec,
+        Role: role,
+      });
+    };
+    const controlAvailable = async (d: ShoaldProcess) =>
+      ((await api(d, 'GET', '/info')).json as { Swarm: { ControlAvailable: boolean } }).Swarm
+        .ControlAvailable;
+
+    expect((await setRole(leader, wId, 'manager')).status).toBe(200);
+    await expect.poll(() => controlAvailable(w), { timeout: 15_000 }).toBe(true);
+    await expect
+      .poll(async () => managerStatuses(await api(leader, 'GET', '/nodes')), { timeout: 15_000 })
+      .toEqual(['leader', 'reachable', 'reachable', 'reachable']);
+
+    expect((await setRole(leader, wId, 'worker')).status).toBe(200);
+    await expect.poll(() => controlAvailable(w), { timeout: 15_000 }).toBe(false);
+    await expect
+      .poll(async () => managerStatuses(await api(leader, 'GET', '/nodes')), { timeout: 15_000 })
+      .toEqual(['leader', 'reachable', 'reachable']);
+
+    // With one of three managers down, demoting another would leave no quorum.
+    const li = await leaderOf();
+    const down = managers[(li + 1) % 3]!;
+    const other = managers[(li + 2) % 3]!;
+    const otherId = ((await api(other, 'GET', '/info')).json as { Swarm: { NodeID: string } }).Swarm
+      .NodeID;
+    await down.kill9();
+    try {
+      await expect
+        .poll(async () => managerStatuses(await api(managers[li]!, 'GET', '/nodes')), {
+          timeout: 10_000,
+        })
+        .toContain('unreachable');
+      const refused = await setRole(managers[li]!, otherId, 'worker');
+      expect(refused.status).toBe(400);
+      expect((refused.json as { message: string }).message).toMatch(/loss of quorum/);
+    } finally {
+      await down.start();
+    }
+  });
+
   async function leaderOf(): Promise<number> {
     const nodes = (await api(managers[0]!, 'GET', '/nodes')).json as {
       ID: string;

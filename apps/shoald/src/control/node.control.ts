@@ -80,15 +80,15 @@ export class NodeControl {
 
   /**
    * POST /nodes/{id}/update?version=N. The body replaces the node's spec (the validator
-   * requires Role and Availability, as dockerd does). A role change is only recorded for
-   * now; acting on it (joining or leaving Raft) comes with multi-manager support. Refused:
-   * demoting the last manager, or a Raft member whose removal would lose quorum.
+   * requires Role and Availability, as dockerd does). A role change is acted on by the
+   * leader (Raft membership follows the Node) and by the node itself (it re-certifies and
+   * starts or stops its manager). Refused: demoting the last manager, or a Raft member whose
+   * removal would lose quorum.
    *
    * Known gap: those two checks run on this manager's view when the entry is proposed, and
    * the store re-checks only versions at apply time. Two demotions of two different managers
    * racing each other could both pass (swarmkit serialises its store writes on the leader;
-   * Shoal's proposals are not). Closing it needs an apply-time guard in the store, which
-   * matters once demotion acts on Raft membership.
+   * Shoal's proposals are not). Closing it needs an apply-time guard in the store.
    */
   async update(ref: string, version: number, body: unknown): Promise<void> {
     const spec: NodeSpec = validateNodeSpec(body);
@@ -158,6 +158,8 @@ export class NodeControl {
     const out = toApiNode(node);
     const member = members.find((m) => m.id === node.ID);
     if (member) out.ManagerStatus = managerStatus(member);
+    // A worker shows none, whatever was stored while it was (or was becoming) a manager.
+    else if (node.Spec.Role === 'worker') delete out.ManagerStatus;
     return out;
   }
 }

@@ -10,6 +10,7 @@ import {
 } from '@shoal/api';
 import {
   MANAGER_ROLE_OU,
+  WORKER_ROLE_OU,
   createCertificateRequest,
   createRootCa,
   issueNodeCertificate,
@@ -19,8 +20,11 @@ import {
 import {
   CaDigestMismatchError,
   NodeCaCallError,
+  fetchNodeRole,
   fetchRootCaPinned,
+  renewNodeCertificate,
   requestNodeCertificate,
+  type NodeTlsMaterial,
 } from '@shoal/ca/grpc';
 import { type Clock, type IdGenerator, type Logger } from '@shoal/common';
 import { type RaftMemberAddress } from '@shoal/raft';
@@ -37,6 +41,9 @@ import {
 import { ManagerNode } from './manager.node';
 import { describeHost } from './node-description';
 import { StateDir, type NodeState } from './state-dir';
+
+/** How often a node checks whether it was promoted or demoted. */
+const ROLE_CHECK_MS = 1_000;
 
 /** The docker CLI always sends its own default; Shoal's port differs (see DEFAULT_CLUSTER_PORT). */
 const DOCKER_DEFAULT_LISTEN_ADDR = '0.0.0.0:2377';
@@ -59,6 +66,8 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
   private state: LocalNodeState = 'inactive';
   private node?: NodeState;
   private managerNode?: ManagerNode;
+  private roleTimer?: NodeJS.Timeout;
+  private roleCheck?: Promise<unknown>;
   /** Serializes init, leave and shutdown, which all change what this node is. */
   private transition: Promise<unknown> = Promise.resolve();
   private readonly stateDir: StateDir;
@@ -79,9 +88,10 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     }
     this.state = 'pending';
     try {
-      this.managerNode = await this.startManager(node);
+      if (node.role === 'manager') this.managerNode = await this.startManager(node);
       this.node = node;
       this.state = 'active';
+      this.watchRole();
       this.log.info('rejoined the swarm as a manager', {
         nodeId: node.nodeId,
         clusterId: node.clusterId,
@@ -125,6 +135,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
 
   /** SIGTERM: hand leadership over (when there is anyone to hand it to), then stop. */
   shutdown(): Promise<void> {
+    clearInterval(this.roleTimer);
     return this.serialize(async () => {
       const m = this.managerNode;
       this.managerNode = undefined;
@@ -169,6 +180,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
       this.managerNode = manager;
       this.node = node;
       this.state = 'active';
+      this.watchRole();
       this.log.info('swarm initialized', {
         nodeId: node.nodeId,
         clusterId: node.clusterId,
@@ -202,6 +214,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
         role,
         listenAddr: formatHostPort(listen),
         advertiseAddr: formatHostPort(advertise),
+        managers: issued.managers.map((m) => m.addr),
       };
       await this.stateDir.removeSwarmState();
       await this.stateDir.writeCertificates({
@@ -219,6 +232,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
       await this.stateDir.writeNodeState(node);
       this.node = node;
       this.state = 'active';
+      this.watchRole();
       this.log.info('joined the swarm', { nodeId: node.nodeId, role, via: remote });
     } catch (err) {
       const m = this.managerNode;
@@ -268,6 +282,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
           'Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message.',
       );
     }
+    clearInterval(this.roleTimer);
     const m = this.managerNode;
     this.managerNode = undefined;
     this.state = 'inactive';
@@ -275,6 +290,111 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     await m?.stop();
     await this.stateDir.removeSwarmState();
     this.log.info('left the swarm');
+  }
+
+  /**
+   * Promotion and demotion reach a node through its role: a worker asks a manager for it (until
+   * agents hold a dispatcher session, issue #5), a manager reads it from its own store. On a
+   * change the node gets a certificate for the new role and starts or stops its manager.
+   */
+  private watchRole(): void {
+    clearInterval(this.roleTimer);
+    this.roleTimer = setInterval(() => {
+      if (this.roleCheck) return;
+      this.roleCheck = this.serialize(() => this.checkRole())
+        .catch((err: Error) => this.log.debug('role check failed', { err: err.message }))
+        .finally(() => (this.roleCheck = undefined));
+    }, ROLE_CHECK_MS);
+    this.roleTimer.unref();
+  }
+
+  private async checkRole(): Promise<void> {
+    const node = this.node;
+    if (this.state !== 'active' || !node) return;
+    const material = await this.tlsMaterial();
+    if (node.role === 'manager') {
+      const m = this.managerNode;
+      if (!m || m.roleInStore(node.nodeId) !== 'worker') return;
+      // Demoted. A node removed from Raft may never see the entry that removed it, so ask
+      // another manager whether the removal has happened before leaving.
+      const others = m
+        .members()
+        .map((x) => x.addr)
+        .filter((a) => a !== node.advertiseAddr);
+      for (const addr of others) {
+        let answer;
+        try {
+          answer = await fetchNodeRole(addr, material, '', { timeoutMs: 2_000 });
+        } catch {
+          continue;
+        }
+        if (answer.role !== WORKER_ROLE_OU) return;
+        if (answer.managers.some((x) => x.nodeId === node.nodeId)) return;
+        await m.stop({ transferLeadership: false });
+        this.managerNode = undefined;
+        await this.renewAs(
+          node,
+          material,
+          answer.managers.map((x) => x.addr),
+          'worker',
+        );
+        this.log.info('demoted: this node is now a worker', { nodeId: node.nodeId });
+        return;
+      }
+      return;
+    }
+    for (const addr of node.managers ?? []) {
+      let answer;
+      try {
+        answer = await fetchNodeRole(addr, material, node.advertiseAddr, { timeoutMs: 2_000 });
+      } catch {
+        continue;
+      }
+      node.managers = answer.managers.map((x) => x.addr);
+      if (answer.role === MANAGER_ROLE_OU) {
+        await this.renewAs(node, material, [addr], 'manager');
+        this.managerNode = await this.startManager(
+          node,
+          undefined,
+          answer.managers.map((x) => ({ id: x.nodeId, address: x.addr })),
+        );
+        this.log.info('promoted: this node is now a manager', { nodeId: node.nodeId });
+      }
+      return;
+    }
+  }
+
+  /** A certificate for this node's new role from one of `managers`, then the new node state. */
+  private async renewAs(
+    node: NodeState,
+    material: NodeTlsMaterial,
+    managers: string[],
+    role: 'manager' | 'worker',
+  ): Promise<void> {
+    let last: unknown = new Error('no manager to renew the certificate with');
+    for (const addr of managers) {
+      try {
+        const { csrPem, keyPem } = await createCertificateRequest();
+        const { certPem } = await renewNodeCertificate(addr, material, csrPem);
+        await this.stateDir.writeCertificates({ 'node.crt': certPem, 'node.key': keyPem });
+        node.role = role;
+        node.managers = managers;
+        await this.stateDir.writeNodeState(node);
+        this.log.info('certificate re-issued for a new role', { nodeId: node.nodeId, role });
+        return;
+      } catch (err) {
+        last = err;
+      }
+    }
+    throw last;
+  }
+
+  private async tlsMaterial(): Promise<NodeTlsMaterial> {
+    return {
+      caPem: await this.stateDir.readCertificate('ca.crt'),
+      certPem: await this.stateDir.readCertificate('node.crt'),
+      keyPem: await this.stateDir.readCertificate('node.key'),
+    };
   }
 
   private startManager(

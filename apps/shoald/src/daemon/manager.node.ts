@@ -85,6 +85,7 @@ export class ManagerNode implements ManagerHandle {
             rootCaPem: () => material.caPem,
             admit: (req) => new StoreNodeAdmission(getManager(), material.caPem).admit(req),
             renew: (req) => new StoreNodeAdmission(getManager(), material.caPem).renew(req),
+            nodeRole: (req) => new StoreNodeAdmission(getManager(), material.caPem).nodeRole(req),
           },
           { logger: o.logger.child({ component: 'node-ca' }) },
         ),
@@ -138,6 +139,17 @@ export class ManagerNode implements ManagerHandle {
     }
   }
 
+  /** Whether this node is still in the Raft configuration (a demoted one is removed). */
+  isRaftMember(): boolean {
+    const s = this.driver.status();
+    return s.members.some((m) => m.id === s.id);
+  }
+
+  /** This node's role as the replicated store has it. */
+  roleInStore(nodeId: string): string | undefined {
+    return this.store.view((tx) => tx.get<StoredNode>('node', nodeId)?.Spec?.Role);
+  }
+
   leaderId(): string | undefined {
     return this.driver.leaderId();
   }
@@ -179,10 +191,27 @@ export class ManagerNode implements ManagerHandle {
     const ready = s.members.find(
       (m) => !m.voter && m.address && m.match !== undefined && m.match >= s.commit,
     );
-    if (!admitted && !ready) return;
+    // Demoted managers leave Raft; the API's quorum guard has already refused unsafe ones.
+    const demoted = this.store.view((tx) =>
+      s.members.find((m) => tx.get<StoredNode>('node', m.id)?.Spec?.Role === 'worker'),
+    );
+    if (!admitted && !ready && !demoted) return;
     this.reconciling = true;
     try {
-      if (admitted) {
+      if (demoted?.id === s.id) {
+        // A leader cannot remove itself cleanly: hand over, and the next leader removes it.
+        await this.driver.transferLeadership();
+      } else if (demoted) {
+        await this.driver.removeMember(demoted.id);
+        this.log.info('removed a demoted manager from raft', { node: demoted.id });
+        // Its Raft address goes too, or a later promotion would re-add the stale one.
+        await this.store.update((tx) => {
+          const node = tx.get<StoredNode>('node', demoted.id);
+          if (!node?.ManagerStatus) return;
+          const { ManagerStatus: _gone, ...rest } = structuredClone(node);
+          tx.update<StoredNode>('node', rest as StoredNode);
+        });
+      } else if (admitted) {
         await this.driver.addLearner(admitted.ID, admitted.ManagerStatus!.Addr!);
         this.log.info('added a joining manager to raft as a learner', { node: admitted.ID });
       } else if (ready) {

@@ -90,6 +90,35 @@ export class StoreNodeAdmission implements NodeCaPolicy {
     return { certPem, role };
   }
 
+  /**
+   * A node's role as the store has it. A node promoted to manager reports the address its
+   * Raft will listen at; writing it into ManagerStatus is what makes the leader add it to
+   * Raft (as a learner).
+   */
+  async nodeRole(req: {
+    nodeId: string;
+    advertiseAddr: string;
+  }): Promise<{ role: string; managers: { nodeId: string; addr: string }[] }> {
+    await this.manager.readBarrier();
+    const node = this.manager.store.view((tx) => tx.get<StoredNode>('node', req.nodeId));
+    if (!node) throw new NodeRemovedError(req.nodeId);
+    const manager = node.Spec.Role === 'manager';
+    if (manager && !node.ManagerStatus?.Addr && req.advertiseAddr) {
+      await this.manager.store.update((tx) => {
+        const current = tx.get<StoredNode>('node', req.nodeId);
+        if (!current || current.ManagerStatus?.Addr) return;
+        tx.update<StoredNode>('node', {
+          ...structuredClone(current),
+          ManagerStatus: { Leader: false, Reachability: 'unknown', Addr: req.advertiseAddr },
+        });
+      });
+    }
+    return {
+      role: manager ? MANAGER_ROLE_OU : WORKER_ROLE_OU,
+      managers: this.manager.members().map((m) => ({ nodeId: m.id, addr: m.addr })),
+    };
+  }
+
   private cluster(): StoredCluster {
     const cluster = this.manager.store.view((tx) => tx.list<StoredCluster>('cluster')[0]);
     if (!cluster?.RootCA) throw new Error('this swarm has no root CA yet');

@@ -18,6 +18,8 @@ export interface NodeState {
   listenAddr: string;
   /** host:port other nodes reach the cluster port at. */
   advertiseAddr: string;
+  /** Cluster addresses of the managers last known; a worker asks them about its role. */
+  managers?: string[];
 }
 
 export class StateDir {

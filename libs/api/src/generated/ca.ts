@@ -6,6 +6,8 @@ import type { IssueRequest as _shoal_ca_v1_IssueRequest, IssueRequest__Output as
 import type { IssueResponse as _shoal_ca_v1_IssueResponse, IssueResponse__Output as _shoal_ca_v1_IssueResponse__Output } from './shoal/ca/v1/IssueResponse';
 import type { Manager as _shoal_ca_v1_Manager, Manager__Output as _shoal_ca_v1_Manager__Output } from './shoal/ca/v1/Manager';
 import type { NodeCAClient as _shoal_ca_v1_NodeCAClient, NodeCADefinition as _shoal_ca_v1_NodeCADefinition } from './shoal/ca/v1/NodeCA';
+import type { NodeRoleRequest as _shoal_ca_v1_NodeRoleRequest, NodeRoleRequest__Output as _shoal_ca_v1_NodeRoleRequest__Output } from './shoal/ca/v1/NodeRoleRequest';
+import type { NodeRoleResponse as _shoal_ca_v1_NodeRoleResponse, NodeRoleResponse__Output as _shoal_ca_v1_NodeRoleResponse__Output } from './shoal/ca/v1/NodeRoleResponse';
 import type { RenewRequest as _shoal_ca_v1_RenewRequest, RenewRequest__Output as _shoal_ca_v1_RenewRequest__Output } from './shoal/ca/v1/RenewRequest';
 import type { RenewResponse as _shoal_ca_v1_RenewResponse, RenewResponse__Output as _shoal_ca_v1_RenewResponse__Output } from './shoal/ca/v1/RenewResponse';
 import type { RootCACertificate as _shoal_ca_v1_RootCACertificate, RootCACertificate__Output as _shoal_ca_v1_RootCACertificate__Output } from './shoal/ca/v1/RootCACertificate';
@@ -23,6 +25,8 @@ export interface ProtoGrpcType {
         IssueResponse: MessageTypeDefinition<_shoal_ca_v1_IssueResponse, _shoal_ca_v1_IssueResponse__Output>
         Manager: MessageTypeDefinition<_shoal_ca_v1_Manager, _shoal_ca_v1_Manager__Output>
         NodeCA: SubtypeConstructor<typeof grpc.Client, _shoal_ca_v1_NodeCAClient> & { service: _shoal_ca_v1_NodeCADefinition }
+        NodeRoleRequest: MessageTypeDefinition<_shoal_ca_v1_NodeRoleRequest, _shoal_ca_v1_NodeRoleRequest__Output>
+        NodeRoleResponse: MessageTypeDefinition<_shoal_ca_v1_NodeRoleResponse, _shoal_ca_v1_NodeRoleResponse__Output>
         RenewRequest: MessageTypeDefinition<_shoal_ca_v1_RenewRequest, _shoal_ca_v1_RenewRequest__Output>
         RenewResponse: MessageTypeDefinition<_shoal_ca_v1_RenewResponse, _shoal_ca_v1_RenewResponse__Output>
         RootCACertificate: MessageTypeDefinition<_shoal_ca_v1_RootCACertificate, _shoal_ca_v1_RootCACertificate__Output>

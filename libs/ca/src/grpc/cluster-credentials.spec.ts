@@ -53,6 +53,7 @@ function whoAmI(): { definition: grpc.ServiceDefinition; implementation: PbNodeC
       GetRootCACertificate: (call, cb) => cb(null, { caPem: answer(call) }),
       IssueNodeCertificate: (call, cb) => cb(null, { nodeId: answer(call) }),
       RenewNodeCertificate: (call, cb) => cb(null, { role: answer(call) }),
+      NodeRole: (call, cb) => cb(null, { role: answer(call) }),
     },
   };
 }

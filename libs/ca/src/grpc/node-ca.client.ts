@@ -382,3 +382,24 @@ export async function renewNodeCertificate(
   }
   return { certPem: res.certPem, role: res.role };
 }
+
+/** This node's current role and the managers, asked over mTLS of the manager at `address`. */
+export async function fetchNodeRole(
+  address: string,
+  material: NodeTlsMaterial,
+  advertiseAddr: string,
+  opts: NodeCaCallOptions = {},
+): Promise<{ role: string; managers: { nodeId: string; addr: string }[] }> {
+  const res = await unary<{ role: string; managers: { nodeId: string; addr: string }[] }>(
+    address,
+    managerChannelCredentials(material.caPem, material),
+    true,
+    'NodeRole',
+    opts.timeoutMs,
+    (c, o, cb) => c.NodeRole({ advertiseAddr }, o, cb),
+  );
+  return {
+    role: res.role,
+    managers: res.managers.map((m) => ({ nodeId: m.nodeId, addr: m.addr })),
+  };
+}

@@ -67,6 +67,14 @@ export interface NodeCaPolicy {
    * longer in the cluster, CertificateRequestError for a bad CSR.
    */
   renew(req: RenewalRequest): Promise<{ certPem: string; role: string }>;
+  /**
+   * The node's current role and the managers. Throws NodeRemovedError for a node no longer
+   * in the cluster.
+   */
+  nodeRole(req: {
+    nodeId: string;
+    advertiseAddr: string;
+  }): Promise<{ role: string; managers: { nodeId: string; addr: string }[] }>;
 }
 
 /** The node is on the removed-nodes denylist (or unknown to the store). */
@@ -227,6 +235,22 @@ export function nodeCaService(
           role: renewed.role,
         });
         return { certPem: renewed.certPem, role: renewed.role };
+      }),
+
+    NodeRole: (call, callback) =>
+      reply(call, callback, 'role check', async () => {
+        const verdict = verifyPeerCertificate(peerCertificateOf(call), {
+          caPem: () => policy.rootCaPem(),
+          now,
+        });
+        if (!verdict.ok) {
+          throw new Refused(
+            verdict.code,
+            `a role check needs a valid node certificate: ${verdict.reason}`,
+          );
+        }
+        const req = call.request as { advertiseAddr: string };
+        return policy.nodeRole({ nodeId: verdict.node.nodeId, advertiseAddr: req.advertiseAddr });
       }),
   };
 

@@ -67,6 +67,13 @@ export function fakeNodeCaPolicy(ca: RootCa, clusterId = 'cluster-1'): FakeNodeC
       });
       return { certPem, role };
     },
+    async nodeRole(req) {
+      if (policy.removed.has(req.nodeId)) throw new NodeRemovedError(req.nodeId);
+      return {
+        role: policy.roles.get(req.nodeId) ?? WORKER_ROLE_OU,
+        managers: [{ nodeId: 'm1', addr: '10.0.0.1:4242' }],
+      };
+    },
   };
   return policy;
 }
