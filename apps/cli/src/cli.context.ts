@@ -1,7 +1,8 @@
 /**
- * What a command may touch outside itself: output streams, the environment and the clock.
- * Injected rather than read from `process` so tests run the real program against captured
- * output, a fake environment and a fixed "now" (for "Running 5 minutes ago").
+ * What a command may touch outside itself: input and output streams, the environment and the
+ * clock. Injected rather than read from `process` so tests run the real program against
+ * captured output, canned input, a fake environment and a fixed "now" (for "Running 5
+ * minutes ago").
  */
 
 /** The CLI's version; cli.context.spec.ts checks it against package.json. */
@@ -11,7 +12,20 @@ export interface CliWriter {
   write(text: string): unknown;
 }
 
+/**
+ * Standard input, as far as the CLI reads it (`swarm unlock` takes its key there): a byte
+ * stream that may be a terminal. process.stdin fits; tests pass a PassThrough.
+ */
+export interface CliInput extends NodeJS.ReadableStream {
+  isTTY?: boolean;
+  /** Present on terminals only: raw mode turns off echo, so a typed key stays off screen. */
+  setRawMode?(mode: boolean): unknown;
+  /** Present on pipes and terminals: lets the process exit while the other end stays open. */
+  unref?(): unknown;
+}
+
 export interface CliContext {
+  stdin: CliInput;
   stdout: CliWriter;
   stderr: CliWriter;
   env: Readonly<Record<string, string | undefined>>;
@@ -31,6 +45,7 @@ const GO_ARCH: Readonly<Record<string, string>> = {
 /** The context of a real run: the process's streams, environment and wall clock. */
 export function processContext(): CliContext {
   return {
+    stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,

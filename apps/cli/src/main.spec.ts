@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FakeDaemon, runShoal } from '../test/fake-daemon';
+import { FakeDaemon, pipedInput, runShoal } from '../test/fake-daemon';
 import { CLI_VERSION, type CliContext } from './cli.context';
 import { buildProgram } from './program.builder';
 
@@ -17,6 +17,7 @@ function allCommandPaths(command: Command, prefix: string[] = []): string[][] {
 }
 
 const silentContext: CliContext = {
+  stdin: pipedInput(),
   stdout: { write: () => true },
   stderr: { write: () => true },
   env: {},
@@ -45,12 +46,18 @@ describe('shoal entry point', () => {
     expect(paths).toEqual([
       'swarm',
       'swarm init',
+      'swarm join',
+      'swarm join-token',
       'swarm leave',
+      'swarm unlock',
+      'swarm unlock-key',
       'swarm update',
       'node',
       'node ls',
       'node inspect',
       'node update',
+      'node promote',
+      'node demote',
       'node rm',
       'service',
       'service create',

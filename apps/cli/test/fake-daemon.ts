@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CliContext } from '../src/cli.context';
+import { PassThrough } from 'node:stream';
+import type { CliContext, CliInput } from '../src/cli.context';
 import { runCli } from '../src/cli.runner';
 
 export interface RecordedRequest {
@@ -114,14 +115,30 @@ export interface RunResult {
 
 export const FIXED_NOW = new Date('2024-05-01T12:00:00Z');
 
-/** Runs the CLI with captured output; `host` (a socket path) is passed as -H unless null. */
+/** Piped standard input holding `text`, already at EOF (an empty pipe by default). */
+export function pipedInput(text = ''): CliInput {
+  const input = new PassThrough();
+  input.end(text);
+  return input;
+}
+
+/**
+ * Runs the CLI with captured output; `host` (a socket path) is passed as -H unless null.
+ * `stdin` is piped text, or a stream of the test's own (a fake terminal).
+ */
 export async function runShoal(
   args: readonly string[],
-  options: { host?: string | null; env?: Record<string, string>; now?: Date } = {},
+  options: {
+    host?: string | null;
+    env?: Record<string, string>;
+    now?: Date;
+    stdin?: string | CliInput;
+  } = {},
 ): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
   const ctx: CliContext = {
+    stdin: typeof options.stdin === 'object' ? options.stdin : pipedInput(options.stdin),
     stdout: { write: (t: string) => (stdout += t) },
     stderr: { write: (t: string) => (stderr += t) },
     env: options.env ?? {},

@@ -1,5 +1,5 @@
 /** Canned Engine-API-shaped objects for the command tests (test support, not shipped). */
-import type { Node, Service, SystemInfo, Task, TaskState } from '../src/api/swarm.types';
+import type { Node, Service, Swarm, SystemInfo, Task, TaskState } from '../src/api/swarm.types';
 
 export const SELF_ID = '7v2t30z9blmxuhnyo6s4cpenp';
 export const WORKER_ID = 'k67qz4598weg5unwwffg6z1m1';
@@ -62,6 +62,33 @@ export const info: SystemInfo = {
       },
     },
   },
+};
+
+export const WORKER_TOKEN =
+  'SWMTKN-1-4f1qx0ggm7a2kzv9u3b8rj5cd6e7yh1n0p2w3s4t5v6x7z8a9b-0kq3mz7wbe5r1t9y2u4i6o8pxa';
+export const MANAGER_TOKEN =
+  'SWMTKN-1-4f1qx0ggm7a2kzv9u3b8rj5cd6e7yh1n0p2w3s4t5v6x7z8a9b-9zl2nc4vx6b8m0q1w3e5r7tyuh';
+export const UNLOCK_KEY = 'SWMKEY-1-Qm9vdXNlY3JldGtleWZvcnRlc3RzMDEyMzQ1Njc4OWFiYw';
+
+/** GET /swarm on a manager; autolock off. */
+export const swarmObject: Swarm = {
+  ID: 'q3ryjlqa5ocbwbuy5c1x9cw4c',
+  Version: { Index: 31 },
+  Spec: {
+    Name: 'default',
+    Orchestration: { TaskHistoryRetentionLimit: 5 },
+    Raft: { SnapshotInterval: 10000, KeepOldSnapshots: 0, ElectionTick: 10, HeartbeatTick: 1 },
+    Dispatcher: { HeartbeatPeriod: 5_000_000_000 },
+    CAConfig: { NodeCertExpiry: 7_776_000_000_000_000 },
+    EncryptionConfig: { AutoLockManagers: false },
+  },
+  JoinTokens: { Worker: WORKER_TOKEN, Manager: MANAGER_TOKEN },
+};
+
+/** The same swarm with autolock on. */
+export const lockedSwarmObject: Swarm = {
+  ...swarmObject,
+  Spec: { ...swarmObject.Spec, EncryptionConfig: { AutoLockManagers: true } },
 };
 
 export const WEB_ID = '9mnpnzenvg8p8tdbtq4wvbkcz';

@@ -15,6 +15,7 @@ export type {
   EndpointPortConfig,
   HealthConfig,
   Mount,
+  NodeAvailability,
   NodeSpec,
   Placement,
   ServiceCreateResponse,
@@ -22,11 +23,14 @@ export type {
   ServiceUpdateResponse,
   Swarm,
   SwarmInitRequest,
+  SwarmJoinRequest,
   SwarmSpec,
+  SwarmUnlockRequest,
   SystemInfo,
   SystemVersion,
   TaskSpec,
   TaskState,
+  UnlockKeyResponse,
   UpdateConfig,
 } from '@shoal/api';
 

@@ -176,6 +176,95 @@ describe('shoal node', () => {
     });
   });
 
+  describe('promote and demote', () => {
+    const worker = nodes[0]!;
+
+    it('promote reads each node and posts its spec with the manager role', async () => {
+      daemon.on('POST', `/nodes/${WORKER_ID}/update`, { status: 200 });
+      const result = await shoal('node', 'promote', WORKER_ID);
+      expect(result).toEqual({
+        code: 0,
+        stdout: `Node ${WORKER_ID} promoted to a manager in the swarm.\n`,
+        stderr: '',
+      });
+      expect(daemon.requestLines()).toEqual([
+        `GET /v1.44/nodes/${WORKER_ID}`,
+        `POST /v1.44/nodes/${WORKER_ID}/update?version=20`,
+      ]);
+      expect(daemon.requests[1]?.body).toEqual({ ...worker.Spec, Role: 'manager' });
+    });
+
+    it('names the node as typed when done, by ID when it already has the role', async () => {
+      daemon.on('GET', '/nodes/node10', { body: worker });
+      daemon.on('POST', `/nodes/${WORKER_ID}/update`, { status: 200 });
+      const result = await shoal('node', 'promote', 'self', 'node10');
+      expect(result).toEqual({
+        code: 0,
+        stdout:
+          `Node ${SELF_ID} is already a manager.\n` +
+          'Node node10 promoted to a manager in the swarm.\n',
+        stderr: '',
+      });
+      expect(daemon.requestLines()).toEqual([
+        'GET /v1.44/info',
+        `GET /v1.44/nodes/${SELF_ID}`,
+        'GET /v1.44/nodes/node10',
+        `POST /v1.44/nodes/${WORKER_ID}/update?version=20`,
+      ]);
+    });
+
+    it('demote sets the worker role and skips nodes that are workers already', async () => {
+      daemon.on('POST', `/nodes/${MANAGER2_ID}/update`, { status: 200 });
+      const result = await shoal('node', 'demote', WORKER_ID, MANAGER2_ID);
+      expect(result).toEqual({
+        code: 0,
+        stdout:
+          `Node ${WORKER_ID} is already a worker.\n` +
+          `Manager ${MANAGER2_ID} demoted in the swarm.\n`,
+        stderr: '',
+      });
+      expect(daemon.requestLines()).toEqual([
+        `GET /v1.44/nodes/${WORKER_ID}`,
+        `GET /v1.44/nodes/${MANAGER2_ID}`,
+        `POST /v1.44/nodes/${MANAGER2_ID}/update?version=18`,
+      ]);
+      expect(daemon.requests[2]?.body).toEqual({ Role: 'worker', Availability: 'active' });
+    });
+
+    it('stops at the first failure, as docker does', async () => {
+      daemon.on('POST', `/nodes/${MANAGER2_ID}/update`, {
+        status: 400,
+        body: { message: 'demoting node would leave the swarm without a quorum' },
+      });
+      const result = await shoal('node', 'demote', MANAGER2_ID, SELF_ID);
+      expect(result).toEqual({
+        code: 1,
+        stdout: '',
+        stderr:
+          'Error response from daemon: demoting node would leave the swarm without a quorum\n',
+      });
+      expect(daemon.requestLines()).toEqual([
+        `GET /v1.44/nodes/${MANAGER2_ID}`,
+        `POST /v1.44/nodes/${MANAGER2_ID}/update?version=18`,
+      ]);
+    });
+
+    it('reports an unknown node', async () => {
+      expect(await shoal('node', 'promote', 'nope')).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'Error response from daemon: node nope not found\n',
+      });
+    });
+
+    it.each(['promote', 'demote'])('%s needs at least one node', async (command) => {
+      const result = await shoal('node', command);
+      expect(result.code).toBe(125);
+      expect(result.stderr).toContain("missing required argument 'node'");
+      expect(daemon.requests).toEqual([]);
+    });
+  });
+
   describe('rm', () => {
     it('removes each node, continues past failures, and exits 1 if any failed', async () => {
       daemon.on('DELETE', `/nodes/${WORKER_ID}`, { status: 200 });

@@ -1,4 +1,4 @@
-/** `shoal node ls|inspect|update|rm`. */
+/** `shoal node ls|inspect|update|promote|demote|rm`. */
 import { type Command, Option } from 'commander';
 import type { Node, NodeSpec, SystemInfo } from '../api/swarm.types';
 import type { CliContext } from '../cli.context';
@@ -53,6 +53,50 @@ export function applyNodeUpdate(current: NodeSpec, flags: NodeUpdateFlags): Node
     spec.Labels = { ...labels, ...parseLabels(flags.labelAdd ?? [], '--label-add') };
   }
   return spec;
+}
+
+type NodeRole = NonNullable<NodeSpec['Role']>;
+
+/** docker's lines for `node promote` and `node demote`. */
+const ROLE_CHANGE: Readonly<
+  Record<NodeRole, { done: (ref: string) => string; already: (id: string) => string }>
+> = {
+  manager: {
+    done: (ref) => `Node ${ref} promoted to a manager in the swarm.\n`,
+    already: (id) => `Node ${id} is already a manager.\n`,
+  },
+  worker: {
+    done: (ref) => `Manager ${ref} demoted in the swarm.\n`,
+    already: (id) => `Node ${id} is already a worker.\n`,
+  },
+};
+
+/**
+ * `node promote|demote`: sets each node's role by read-modify-write, skipping (with a line,
+ * not an error) nodes that already have it. Unlike `rm`, the first failure stops the run, as
+ * in docker: the daemon refuses a demotion that would break quorum, and carrying on down the
+ * list after that would act on a cluster in a state the user did not plan for.
+ */
+async function changeRoles(
+  ctx: CliContext,
+  client: DaemonClient,
+  refs: readonly string[],
+  role: NodeRole,
+): Promise<void> {
+  const texts = ROLE_CHANGE[role];
+  for (const ref of refs) {
+    const current = await client.get<Node>(nodePath(await resolveNodeRef(client, ref)));
+    if (current.Spec?.Role === role) {
+      ctx.stdout.write(texts.already(current.ID));
+      continue;
+    }
+    await client.post(
+      `${nodePath(current.ID)}/update`,
+      { ...current.Spec, Role: role },
+      { version: current.Version?.Index ?? 0 },
+    );
+    ctx.stdout.write(texts.done(ref));
+  }
 }
 
 export function registerNodeCommands(program: Command, ctx: CliContext): void {
@@ -114,6 +158,22 @@ export function registerNodeCommands(program: Command, ctx: CliContext): void {
         version: current.Version?.Index ?? 0,
       });
       ctx.stdout.write(`${ref}\n`);
+    });
+
+  node
+    .command('promote')
+    .description('Promote one or more nodes to manager in the swarm')
+    .argument('<node...>', 'node IDs or hostnames ("self" is this node)')
+    .action(async (refs: string[], _opts: unknown, cmd: Command) => {
+      await changeRoles(ctx, daemonClient(cmd, ctx), refs, 'manager');
+    });
+
+  node
+    .command('demote')
+    .description('Demote one or more nodes from manager in the swarm')
+    .argument('<node...>', 'node IDs or hostnames ("self" is this node)')
+    .action(async (refs: string[], _opts: unknown, cmd: Command) => {
+      await changeRoles(ctx, daemonClient(cmd, ctx), refs, 'worker');
     });
 
   node

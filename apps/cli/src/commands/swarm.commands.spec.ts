@@ -1,6 +1,33 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeDaemon, runShoal } from '../../test/fake-daemon';
-import { SELF_ID } from '../../test/swarm.fixtures';
+import {
+  SELF_ID,
+  UNLOCK_KEY,
+  WORKER_TOKEN,
+  info,
+  lockedSwarmObject,
+  swarmObject,
+} from '../../test/swarm.fixtures';
+
+/** What `swarm init` prints after a success, as docker does (with shoal's commands). */
+const INIT_OUTPUT =
+  `Swarm initialized: current node (${SELF_ID}) is now a manager.\n` +
+  '\n' +
+  'To add a worker to this swarm, run the following command:\n' +
+  '\n' +
+  `    shoal swarm join --token ${WORKER_TOKEN} 10.0.0.1:2377\n` +
+  '\n' +
+  "To add a manager to this swarm, run 'shoal swarm join-token manager' and follow the instructions.\n" +
+  '\n';
+
+const UNLOCK_OUTPUT =
+  'To unlock a swarm manager after it restarts, run the `shoal swarm unlock`\n' +
+  'command and provide the following key:\n' +
+  '\n' +
+  `    ${UNLOCK_KEY}\n` +
+  '\n' +
+  'Remember to store this key in a password manager, since without it you\n' +
+  'will not be able to restart the manager.\n';
 
 describe('shoal swarm', () => {
   let daemon: FakeDaemon;
@@ -11,16 +38,73 @@ describe('shoal swarm', () => {
   const shoal = (...args: string[]) => runShoal(args, { host: daemon.socketPath });
 
   describe('init', () => {
-    it('sends docker default listen address only, and prints the node ID', async () => {
+    beforeEach(() => {
+      daemon.on('GET', '/swarm', { body: lockedSwarmObject });
+      daemon.on('GET', '/info', { body: info });
+    });
+
+    it('sends docker default listen address only, and prints what to do next', async () => {
       daemon.on('POST', '/swarm/init', { body: SELF_ID });
       const result = await shoal('swarm', 'init');
-      expect(result).toEqual({
-        code: 0,
-        stdout: `Swarm initialized: current node (${SELF_ID}) is now a manager.\n`,
-        stderr: '',
-      });
-      expect(daemon.requestLines()).toEqual(['POST /v1.44/swarm/init']);
+      expect(result).toEqual({ code: 0, stdout: INIT_OUTPUT, stderr: '' });
+      expect(daemon.requestLines()).toEqual([
+        'POST /v1.44/swarm/init',
+        'GET /v1.44/swarm',
+        'GET /v1.44/info',
+      ]);
       expect(daemon.requests[0]?.body).toEqual({ ListenAddr: '0.0.0.0:2377' });
+    });
+
+    it('--autolock is sent in the spec and on its own, and the new key is printed', async () => {
+      daemon.on('POST', '/swarm/init', { body: SELF_ID });
+      daemon.on('GET', '/swarm/unlockkey', { body: { UnlockKey: UNLOCK_KEY } });
+      const result = await shoal('swarm', 'init', '--autolock');
+      expect(result).toEqual({ code: 0, stdout: INIT_OUTPUT + UNLOCK_OUTPUT, stderr: '' });
+      expect(daemon.requestLines()).toEqual([
+        'POST /v1.44/swarm/init',
+        'GET /v1.44/swarm',
+        'GET /v1.44/info',
+        'GET /v1.44/swarm/unlockkey',
+      ]);
+      expect(daemon.requests[0]?.body).toEqual({
+        ListenAddr: '0.0.0.0:2377',
+        Spec: { EncryptionConfig: { AutoLockManagers: true } },
+        AutoLockManagers: true,
+      });
+    });
+
+    it('--autolock=false is sent as given, and no key is fetched', async () => {
+      daemon.on('POST', '/swarm/init', { body: SELF_ID });
+      const result = await shoal('swarm', 'init', '--autolock=false');
+      expect(result).toEqual({ code: 0, stdout: INIT_OUTPUT, stderr: '' });
+      expect(daemon.requests[0]?.body).toEqual({
+        ListenAddr: '0.0.0.0:2377',
+        Spec: { EncryptionConfig: { AutoLockManagers: false } },
+        AutoLockManagers: false,
+      });
+      expect(daemon.requestLines()).not.toContain('GET /v1.44/swarm/unlockkey');
+    });
+
+    it('a daemon without unlock keys fails the run after the init is reported', async () => {
+      daemon.on('POST', '/swarm/init', { body: SELF_ID });
+      daemon.on('GET', '/swarm/unlockkey', {
+        status: 501,
+        body: { message: 'autolock is not implemented' },
+      });
+      expect(await shoal('swarm', 'init', '--autolock=true')).toEqual({
+        code: 1,
+        stdout: INIT_OUTPUT,
+        stderr:
+          'could not fetch unlock key: Error response from daemon: autolock is not implemented\n',
+      });
+    });
+
+    it('refuses an --autolock value that is not a boolean with exit 125', async () => {
+      const result = await shoal('swarm', 'init', '--autolock=maybe');
+      expect(result.code).toBe(125);
+      expect(result.stderr).toContain("option '--autolock [bool]' argument 'maybe' is invalid");
+      expect(result.stderr).toContain('"maybe" is not a boolean (true or false)');
+      expect(daemon.requests).toEqual([]);
     });
 
     it('maps every flag into the request', async () => {
@@ -40,8 +124,7 @@ describe('shoal swarm', () => {
         '--dispatcher-heartbeat',
         '10s',
       );
-      expect(result.code).toBe(0);
-      expect(result.stdout).toContain(`(${SELF_ID})`);
+      expect(result).toEqual({ code: 0, stdout: INIT_OUTPUT, stderr: '' });
       expect(daemon.requests[0]?.body).toEqual({
         ListenAddr: '10.0.0.1:4567',
         AdvertiseAddr: '10.0.0.1',
@@ -63,6 +146,17 @@ describe('shoal swarm', () => {
         code: 1,
         stdout: '',
         stderr: 'Error response from daemon: This node is already part of a swarm.\n',
+      });
+      expect(daemon.requestLines()).toEqual(['POST /v1.44/swarm/init']);
+    });
+
+    it('reports a failure to read the tokens after the swarm was made', async () => {
+      daemon.on('POST', '/swarm/init', { body: SELF_ID });
+      daemon.on('GET', '/swarm', { status: 500, body: { message: 'raft: not leader' } });
+      expect(await shoal('swarm', 'init')).toEqual({
+        code: 1,
+        stdout: `Swarm initialized: current node (${SELF_ID}) is now a manager.\n\n`,
+        stderr: 'Error response from daemon: raft: not leader\n',
       });
     });
 
@@ -143,6 +237,45 @@ describe('shoal swarm', () => {
       Dispatcher: { HeartbeatPeriod: 60_000_000_000 },
       CAConfig: { NodeCertExpiry: 7_776_000_000_000_000 },
       EncryptionConfig: { AutoLockManagers: false },
+    });
+  });
+
+  describe('update --autolock', () => {
+    beforeEach(() => {
+      daemon.on('POST', '/swarm/update', { status: 200 });
+      daemon.on('GET', '/swarm/unlockkey', { body: { UnlockKey: UNLOCK_KEY } });
+    });
+
+    it('turning it on sets the spec, then prints the new key', async () => {
+      daemon.on('GET', '/swarm', { body: swarmObject });
+      const result = await shoal('swarm', 'update', '--autolock=true');
+      expect(result).toEqual({ code: 0, stdout: `Swarm updated.\n${UNLOCK_OUTPUT}`, stderr: '' });
+      expect(daemon.requestLines()).toEqual([
+        'GET /v1.44/swarm',
+        'POST /v1.44/swarm/update?version=31',
+        'GET /v1.44/swarm/unlockkey',
+      ]);
+      expect(daemon.requests[1]?.body).toEqual({
+        ...swarmObject.Spec,
+        EncryptionConfig: { AutoLockManagers: true },
+      });
+    });
+
+    it('when it was already on, no key is printed', async () => {
+      daemon.on('GET', '/swarm', { body: lockedSwarmObject });
+      const result = await shoal('swarm', 'update', '--autolock');
+      expect(result).toEqual({ code: 0, stdout: 'Swarm updated.\n', stderr: '' });
+      expect(daemon.requestLines()).toEqual([
+        'GET /v1.44/swarm',
+        'POST /v1.44/swarm/update?version=31',
+      ]);
+    });
+
+    it('--autolock=false turns it off', async () => {
+      daemon.on('GET', '/swarm', { body: lockedSwarmObject });
+      const result = await shoal('swarm', 'update', '--autolock=false');
+      expect(result).toEqual({ code: 0, stdout: 'Swarm updated.\n', stderr: '' });
+      expect(daemon.requests[1]?.body).toEqual(swarmObject.Spec);
     });
   });
 

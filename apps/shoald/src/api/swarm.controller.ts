@@ -9,6 +9,7 @@ import {
   validateSwarmJoinRequest,
 } from '@shoal/api';
 import { SwarmControl } from '../control/swarm.control';
+import { refuseUnsupportedSwarmSettings } from '../control/unsupported-swarm-settings';
 import { SWARM_RUNTIME, type SwarmRuntime } from '../manager/swarm-runtime.port';
 import { type ApiResponse } from './http/http.types';
 
@@ -37,6 +38,10 @@ export class SwarmController {
   @Post('swarm/init')
   async init(@Body() body: unknown, @Res() res: ApiResponse): Promise<void> {
     const req = validateSwarmInitRequest(body);
+    refuseUnsupportedSwarmSettings(req.Spec, {
+      autoLockManagers: req.AutoLockManagers,
+      forceNewCluster: req.ForceNewCluster,
+    });
     const name = req.Spec?.Name;
     if (name !== undefined && name !== '' && name !== 'default') {
       throw new InvalidArgumentError('swarm spec must be named "default"');

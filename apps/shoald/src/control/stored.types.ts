@@ -21,7 +21,8 @@ export type StoredCluster = Swarm &
     /**
      * The root CA's certificate and signing key, replicated so that any manager can admit
      * nodes (as swarmkit keeps them in the cluster object). Never leaves the store through the
-     * API: toApiCluster drops it. Encrypted at rest with the Raft log (autolock, issue #4).
+     * API: toApiCluster drops it. On disk only inside the Raft log, which managers encrypt
+     * under a per-manager data key (swarm/certificates/data.key).
      */
     RootCA?: { CACert: string; CAKey: string };
     /**

@@ -11,6 +11,7 @@ import { generateJoinToken } from '@shoal/ca';
 import { type ReadTx } from '@shoal/store';
 import { type ManagerHandle } from '../manager/swarm-runtime.port';
 import { updateStore } from './store-error.mapper';
+import { refuseUnsupportedSwarmSettings } from './unsupported-swarm-settings';
 import { mutableCopy, type StoredCluster, toApiCluster } from './stored.types';
 
 export interface SwarmUpdateFlags {
@@ -57,6 +58,7 @@ export class SwarmControl {
     }
     // As in dockerd, left-out fields and zeros take the defaults (Go clients send zeros).
     const spec = applySwarmSpecDefaults(validateSwarmSpec(namedDefault(body)));
+    refuseUnsupportedSwarmSettings(spec);
     await updateStore(this.manager, (tx) => {
       const current = mutableCopy(theCluster(tx));
       // A rotated token admits no new node from now on; nodes already admitted keep their

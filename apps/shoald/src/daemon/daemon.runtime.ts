@@ -92,8 +92,9 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
       this.node = node;
       this.state = 'active';
       this.watchRole();
-      this.log.info('rejoined the swarm as a manager', {
+      this.log.info('rejoined the swarm', {
         nodeId: node.nodeId,
+        role: node.role,
         clusterId: node.clusterId,
       });
     } catch (err) {
@@ -332,6 +333,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
         if (answer.managers.some((x) => x.nodeId === node.nodeId)) return;
         await m.stop({ transferLeadership: false });
         this.managerNode = undefined;
+        await this.stateDir.removeRaftState();
         await this.renewAs(
           node,
           material,
@@ -429,8 +431,8 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
       now: this.o.clock.now(),
     });
     await this.stateDir.writeCertificates({
-      // The CA key lives in the replicated store (encrypted at rest with the Raft log), not in
-      // a plain file.
+      // The CA key lives in the replicated store (so every manager can sign), which reaches
+      // disk only through the encrypted Raft log; there is no plain ca.key file.
       'ca.crt': ca.certPem,
       'node.crt': cert.certPem,
       'node.key': cert.keyPem,

@@ -3,7 +3,7 @@ import { UnavailableError, loadManagerProto, type PbManagerControlClient } from 
 import { MANAGER_ROLE_OU } from '@shoal/ca';
 import { peerCertificateOf } from '@shoal/ca/grpc';
 import { type Logger } from '@shoal/common';
-import { NotLeaderError, type RaftDriver } from '@shoal/raft';
+import { NotLeaderError, ProposalDroppedError, type RaftDriver } from '@shoal/raft';
 import { type Proposer } from '@shoal/store';
 import { type ClusterPeerAuthorizer } from './cluster-port';
 import { toApiError } from './raft-errors';
@@ -22,6 +22,21 @@ import { toApiError } from './raft-errors';
 /** Tries per write; each waits for the next leader (an election takes 0.5–1 s by default). */
 const MAX_ATTEMPTS = 3;
 const LEADER_WAIT_MS = 3_000;
+
+/** Resolves at the next leader change that names a leader, or after `timeoutMs`. */
+export function waitForLeader(driver: RaftDriver, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    const off = driver.onLeaderChange((leader) => {
+      if (leader) done();
+    });
+    function done() {
+      clearTimeout(timer);
+      off();
+      resolve();
+    }
+  });
+}
 
 class LeaderMovedError extends Error {
   constructor(override readonly cause: Error) {
@@ -50,7 +65,11 @@ export class ForwardingProposer implements Proposer {
       try {
         return await this.proposeOnce(data);
       } catch (err) {
-        const notAppended = err instanceof NotLeaderError || err instanceof LeaderMovedError;
+        // Dropped proposals (a leadership transfer in progress, say) were never appended.
+        const notAppended =
+          err instanceof NotLeaderError ||
+          err instanceof ProposalDroppedError ||
+          err instanceof LeaderMovedError;
         if (!notAppended || attempt >= MAX_ATTEMPTS || Date.now() >= deadline) {
           throw toApiError(err instanceof LeaderMovedError ? err.cause : err);
         }
@@ -74,20 +93,8 @@ export class ForwardingProposer implements Proposer {
     }
   }
 
-  /** Resolves when a leader other than the one we just failed with is known, or at timeout. */
   private nextLeader(timeoutMs: number): Promise<void> {
-    const driver = this.driver();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.min(timeoutMs, LEADER_WAIT_MS));
-      const off = driver.onLeaderChange((leader) => {
-        if (leader) done();
-      });
-      function done() {
-        clearTimeout(timer);
-        off();
-        resolve();
-      }
-    });
+    return waitForLeader(this.driver(), Math.min(timeoutMs, LEADER_WAIT_MS));
   }
 
   private forward(address: string, data: Uint8Array): Promise<number> {

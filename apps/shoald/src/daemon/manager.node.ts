@@ -1,12 +1,18 @@
-import { type Clock, type IdGenerator, type Logger } from '@shoal/common';
-import { DRIVER_DEFAULTS, GrpcTransport, RaftDriver, type RaftMemberAddress } from '@shoal/raft';
+import { aesGcmCipher, type Clock, type IdGenerator, type Logger } from '@shoal/common';
+import {
+  DRIVER_DEFAULTS,
+  GrpcTransport,
+  NotLeaderError,
+  RaftDriver,
+  type RaftMemberAddress,
+} from '@shoal/raft';
 import { MemoryStore } from '@shoal/store';
 import { nodeCaService, type NodeTlsMaterial } from '@shoal/ca/grpc';
 import { type StoredCluster, type StoredNode } from '../control/stored.types';
 import { clusterPortCredentials, managerOnlyAuthorizer } from './cluster-port';
 import { StoreNodeAdmission } from './node-admission';
 import { type ManagerHandle, type RaftMemberView } from '../manager/swarm-runtime.port';
-import { ForwardingProposer, managerControlService } from './leader-forwarding';
+import { ForwardingProposer, managerControlService, waitForLeader } from './leader-forwarding';
 import { toApiError } from './raft-errors';
 import { UnavailableError } from '@shoal/api';
 import { type NodeState, type StateDir } from './state-dir';
@@ -65,11 +71,14 @@ export class ManagerNode implements ManagerHandle {
       if (!ref.manager) throw new UnavailableError('this manager is still starting');
       return ref.manager;
     };
-    // Removed nodes are listed in the cluster object; a node merely absent from this
-    // manager's store (it may still be replaying the log) is not refused.
+    // Removed nodes are listed in the cluster object, and a demoted manager's certificate
+    // still says manager until it is re-issued: both are refused. A node merely absent from
+    // this manager's store (it may still be replaying the log) is not.
     const isDenied = (nodeId: string) =>
-      ref.manager?.store.view((tx) =>
-        (tx.list<StoredCluster>('cluster')[0]?.RemovedNodes ?? []).includes(nodeId),
+      ref.manager?.store.view(
+        (tx) =>
+          (tx.list<StoredCluster>('cluster')[0]?.RemovedNodes ?? []).includes(nodeId) ||
+          tx.get<StoredNode>('node', nodeId)?.Spec?.Role === 'worker',
       ) ?? false;
     const managersOnly = managerOnlyAuthorizer(material.caPem, isDenied);
     const transport = new GrpcTransport({
@@ -104,6 +113,8 @@ export class ManagerNode implements ManagerHandle {
       stateMachine: store,
       bootstrap: o.bootstrap,
       peers: o.peers,
+      // The log holds the root CA key and everything else in the store: never in clear.
+      cipher: aesGcmCipher(await o.stateDir.dataKey()),
       tickMs: o.tickMs,
       logger: o.logger.child({ component: 'raft' }),
     });
@@ -131,11 +142,16 @@ export class ManagerNode implements ManagerHandle {
     await this.readBarrier();
   }
 
+  /** Like writes, a read that finds no leader (mid-election) waits for the next one, briefly. */
   async readBarrier(): Promise<void> {
-    try {
-      await this.driver.readBarrier();
-    } catch (err) {
-      throw toApiError(err);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.driver.readBarrier();
+        return;
+      } catch (err) {
+        if (!(err instanceof NotLeaderError) || attempt >= 3) throw toApiError(err);
+        await waitForLeader(this.driver, 3_000);
+      }
     }
   }
 

@@ -1,11 +1,13 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { generateDataKey } from '@shoal/ca';
 
 /**
  * Layout of --state-dir:
  *
  *   swarm/node.json        who this node is in which cluster (absent: not in a swarm)
- *   swarm/certificates/    ca.crt, node.crt, node.key (and ca.key on managers)
+ *   swarm/certificates/    ca.crt, node.crt, node.key; data.key on managers (the Raft
+ *                          log's encryption key; the root CA key itself is in the store)
  *   swarm/raft/            the Raft WAL and snapshots
  *
  * Everything of the swarm sits under swarm/ so `swarm leave` removes it in one step.
@@ -77,6 +79,30 @@ export class StateDir {
 
   async readCertificate(name: string): Promise<string> {
     return readFile(path.join(this.certDir, name), 'utf8');
+  }
+
+  /**
+   * This manager's data key for the Raft WAL and snapshots (AES-256-GCM), made on first use.
+   * It sits beside the data, readable by root only: that protects copies of the WAL (backups,
+   * a disk sent away) rather than a compromised host. Autolock, which would wrap it with the
+   * unlock key, is not implemented yet.
+   */
+  async dataKey(): Promise<Uint8Array> {
+    const file = path.join(this.certDir, 'data.key');
+    try {
+      return new Uint8Array(await readFile(file));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    const key = generateDataKey();
+    await mkdir(this.certDir, { recursive: true, mode: 0o700 });
+    await writeFile(file, key, { mode: 0o600, flag: 'wx' });
+    return key;
+  }
+
+  /** A demoted manager's log: it must not come back if the node is promoted again. */
+  async removeRaftState(): Promise<void> {
+    await rm(this.raftDir, { recursive: true, force: true });
   }
 
   async removeSwarmState(): Promise<void> {

@@ -1,0 +1,33 @@
+import { NotImplementedError, type SwarmSpec } from '@shoal/api';
+
+/**
+ * Swarm settings Shoal accepts in the API's shape but cannot honour yet. Storing them and
+ * reporting them back would tell an operator, say, that managers are autolocked when they are
+ * not; so they are refused, naming what is missing. Zero values (what Go clients send for
+ * "not set") pass.
+ */
+export function refuseUnsupportedSwarmSettings(
+  spec: SwarmSpec | undefined,
+  extra: {
+    autoLockManagers?: boolean;
+    forceNewCluster?: boolean;
+  } = {},
+): void {
+  if (extra.forceNewCluster) {
+    throw new NotImplementedError('--force-new-cluster is not implemented yet (issue #4)');
+  }
+  if (extra.autoLockManagers || spec?.EncryptionConfig?.AutoLockManagers) {
+    throw new NotImplementedError('autolock is not implemented yet (issue #4)');
+  }
+  const ca = spec?.CAConfig;
+  if (ca?.ExternalCAs?.length) {
+    throw new NotImplementedError(
+      'external CAs are not supported (out of scope; see docs/security.md)',
+    );
+  }
+  if (ca?.SigningCACert || ca?.SigningCAKey || ca?.ForceRotate) {
+    throw new NotImplementedError(
+      'replacing or rotating the root CA is not implemented yet (issue #4)',
+    );
+  }
+}
