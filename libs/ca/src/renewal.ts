@@ -4,6 +4,9 @@
  * supplies the clock reading and the random source.
  */
 
+import { CERT_BACKDATE_MS } from './x509-common';
+
+export { CERT_BACKDATE_MS };
 export const RENEWAL_WINDOW_START = 0.5;
 export const RENEWAL_WINDOW_END = 0.8;
 
@@ -25,4 +28,19 @@ export function renewalDelayMs(
   const fraction = RENEWAL_WINDOW_START + (RENEWAL_WINDOW_END - RENEWAL_WINDOW_START) * r;
   const delay = Math.floor(notBefore + lifetime * fraction - now);
   return Number.isFinite(delay) && delay > 0 ? delay : 0;
+}
+
+/**
+ * renewalDelayMs for a certificate this CA issued: it starts CERT_BACKDATE_MS before it was
+ * issued, and that hour must not count as lifetime, or a short-lived certificate (an hour,
+ * say) would be "due" the moment it arrives and be renewed in a loop.
+ */
+export function certificateRenewalDelayMs(
+  cert: { notBefore: Date | number; notAfter: Date | number },
+  now: number,
+  rng: () => number,
+): number {
+  const issued = ms(cert.notBefore) + CERT_BACKDATE_MS;
+  const notBefore = issued < ms(cert.notAfter) ? issued : ms(cert.notBefore);
+  return renewalDelayMs({ notBefore, notAfter: cert.notAfter }, now, rng);
 }

@@ -19,9 +19,12 @@ export const DEFAULT_NODE_CERT_DAYS = 90;
 // @peculiar/x509 needs a WebCrypto; Node's is complete. Setting it is idempotent.
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
-/** Backdated an hour so a little clock skew between hosts cannot make a cert "not yet valid". */
+/** Certificates start this long before issuance, so clock skew between hosts cannot make one "not yet valid". */
+export const CERT_BACKDATE_MS = 3_600_000;
+
+/** Backdated (see CERT_BACKDATE_MS). */
 export function validity(now: number, days: number): { notBefore: Date; notAfter: Date } {
-  return { notBefore: new Date(now - 3_600_000), notAfter: new Date(now + days * DAY_MS) };
+  return { notBefore: new Date(now - CERT_BACKDATE_MS), notAfter: new Date(now + days * DAY_MS) };
 }
 
 /** 16 random bytes with the top bit clear: Go (1.23+) refuses negative serials. */

@@ -38,6 +38,7 @@ import {
   type SwarmJoinParams,
   type SwarmRuntime,
 } from '../manager/swarm-runtime.port';
+import { CertificateRenewer } from './certificate-renewer';
 import { ManagerNode } from './manager.node';
 import { describeHost } from './node-description';
 import { StateDir, type NodeState } from './state-dir';
@@ -67,6 +68,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
   private node?: NodeState;
   private managerNode?: ManagerNode;
   private roleTimer?: NodeJS.Timeout;
+  private renewer?: CertificateRenewer;
   private roleCheck?: Promise<unknown>;
   /** Serializes init, leave and shutdown, which all change what this node is. */
   private transition: Promise<unknown> = Promise.resolve();
@@ -137,6 +139,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
   /** SIGTERM: hand leadership over (when there is anyone to hand it to), then stop. */
   shutdown(): Promise<void> {
     clearInterval(this.roleTimer);
+    this.renewer?.stop();
     return this.serialize(async () => {
       const m = this.managerNode;
       this.managerNode = undefined;
@@ -284,6 +287,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
       );
     }
     clearInterval(this.roleTimer);
+    this.renewer?.stop();
     const m = this.managerNode;
     this.managerNode = undefined;
     this.state = 'inactive';
@@ -299,6 +303,16 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
    * change the node gets a certificate for the new role and starts or stops its manager.
    */
   private watchRole(): void {
+    this.renewer?.stop();
+    this.renewer = new CertificateRenewer({
+      stateDir: this.stateDir,
+      managers: () => this.managerNode?.members().map((m) => m.addr) ?? this.node?.managers ?? [],
+      onRenewed: (material) => this.managerNode?.updateTlsMaterial(material),
+      logger: this.log,
+    });
+    this.renewer.start().catch((err: Error) => {
+      this.log.warn('certificate renewal could not be scheduled', { err: err.message });
+    });
     clearInterval(this.roleTimer);
     this.roleTimer = setInterval(() => {
       if (this.roleCheck) return;

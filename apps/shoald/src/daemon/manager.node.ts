@@ -9,7 +9,11 @@ import {
 import { MemoryStore } from '@shoal/store';
 import { nodeCaService, type NodeTlsMaterial } from '@shoal/ca/grpc';
 import { type StoredCluster, type StoredNode } from '../control/stored.types';
-import { clusterPortCredentials, managerOnlyAuthorizer } from './cluster-port';
+import {
+  clusterPortCredentials,
+  managerOnlyAuthorizer,
+  type ClusterPortCredentials,
+} from './cluster-port';
 import { StoreNodeAdmission } from './node-admission';
 import { type ManagerHandle, type RaftMemberView } from '../manager/swarm-runtime.port';
 import { ForwardingProposer, managerControlService, waitForLeader } from './leader-forwarding';
@@ -46,6 +50,7 @@ export class ManagerNode implements ManagerHandle {
     readonly store: MemoryStore,
     private readonly driver: RaftDriver,
     private readonly proposer: ForwardingProposer,
+    private readonly credentials: ClusterPortCredentials,
     readonly clock: Clock,
     readonly newId: IdGenerator,
     private readonly log: Logger,
@@ -118,7 +123,15 @@ export class ManagerNode implements ManagerHandle {
       tickMs: o.tickMs,
       logger: o.logger.child({ component: 'raft' }),
     });
-    const manager = new ManagerNode(store, ref.driver, proposer, o.clock, o.newId, o.logger);
+    const manager = new ManagerNode(
+      store,
+      ref.driver,
+      proposer,
+      credentials,
+      o.clock,
+      o.newId,
+      o.logger,
+    );
     ref.manager = manager;
     await manager.caughtUp();
     return manager;
@@ -153,6 +166,13 @@ export class ManagerNode implements ManagerHandle {
         await waitForLeader(this.driver, 3_000);
       }
     }
+  }
+
+  /** A renewed certificate: new connections, both ways, use it; open ones keep theirs. */
+  updateTlsMaterial(material: NodeTlsMaterial): void {
+    this.credentials.update(material);
+    // Forwarding channels are long-lived; drop them so the next call handshakes anew.
+    this.proposer.close();
   }
 
   /** Whether this node is still in the Raft configuration (a demoted one is removed). */

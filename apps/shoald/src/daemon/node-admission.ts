@@ -49,6 +49,7 @@ export class StoreNodeAdmission implements NodeCaPolicy {
         nodeId,
         role: role === 'manager' ? MANAGER_ROLE_OU : WORKER_ROLE_OU,
         clusterId: cluster.ID,
+        validDays: certificateDays(cluster),
         ...sans(addr.host),
       },
     );
@@ -85,7 +86,13 @@ export class StoreNodeAdmission implements NodeCaPolicy {
     const certPem = await signCertificateRequest(
       { certPem: cluster.RootCA!.CACert, keyPem: cluster.RootCA!.CAKey },
       req.csrPem,
-      { nodeId: node.ID, role, clusterId: cluster.ID, ...sans(node.Status?.Addr ?? '') },
+      {
+        nodeId: node.ID,
+        role,
+        clusterId: cluster.ID,
+        validDays: certificateDays(cluster),
+        ...sans(node.Status?.Addr ?? ''),
+      },
     );
     return { certPem, role };
   }
@@ -173,6 +180,12 @@ function nodeDescription(json: string): Record<string, unknown> {
     },
     Engine: { EngineVersion: str(obj(d.Engine).EngineVersion) ?? '', Labels: labels, Plugins: [] },
   };
+}
+
+/** `swarm update --cert-expiry` (Spec.CAConfig.NodeCertExpiry, in ns); Swarm's 90 days if unset. */
+function certificateDays(cluster: StoredCluster): number | undefined {
+  const ns = cluster.Spec?.CAConfig?.NodeCertExpiry;
+  return ns ? ns / 1e9 / 86_400 : undefined;
 }
 
 /** The node's own advertise address, else the address its call came from. */

@@ -68,12 +68,20 @@ export class StateDir {
     await rename(tmp, this.nodeFile);
   }
 
-  async writeCertificates(files: Record<string, string>): Promise<void> {
+  /**
+   * Every file is written in full under a temporary name first, then all are renamed into
+   * place: a crash leaves either the old set or (almost always) the new one, never a torn file.
+   */
+  async writeCertificates(files: Record<string, string | Uint8Array>): Promise<void> {
     await mkdir(this.certDir, { recursive: true, mode: 0o700 });
-    for (const [name, pem] of Object.entries(files)) {
-      await writeFile(path.join(this.certDir, name), pem, {
+    const names = Object.keys(files);
+    for (const name of names) {
+      await writeFile(path.join(this.certDir, `${name}.tmp`), files[name]!, {
         mode: name.endsWith('.key') ? 0o600 : 0o644,
       });
+    }
+    for (const name of names) {
+      await rename(path.join(this.certDir, `${name}.tmp`), path.join(this.certDir, name));
     }
   }
 
