@@ -175,6 +175,7 @@ describe('IssueNodeCertificate', () => {
         advertiseAddr: '10.0.0.9:4242',
         peerAddress: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
         availability: 'drain',
+        descriptionJson: '',
       },
     ]);
   });
