@@ -5,8 +5,10 @@ import {
   parseBoolQuery,
   parseSwarmUpdateQuery,
   type Swarm,
+  type SwarmSpec,
   validateSwarmInitRequest,
   validateSwarmJoinRequest,
+  validateSwarmUnlockRequest,
 } from '@shoal/api';
 import { SwarmControl } from '../control/swarm.control';
 import { refuseUnsupportedSwarmSettings } from '../control/unsupported-swarm-settings';
@@ -38,10 +40,7 @@ export class SwarmController {
   @Post('swarm/init')
   async init(@Body() body: unknown, @Res() res: ApiResponse): Promise<void> {
     const req = validateSwarmInitRequest(body);
-    refuseUnsupportedSwarmSettings(req.Spec, {
-      autoLockManagers: req.AutoLockManagers,
-      forceNewCluster: req.ForceNewCluster,
-    });
+    refuseUnsupportedSwarmSettings(req.Spec, { forceNewCluster: req.ForceNewCluster });
     const name = req.Spec?.Name;
     if (name !== undefined && name !== '' && name !== 'default') {
       throw new InvalidArgumentError('swarm spec must be named "default"');
@@ -50,7 +49,7 @@ export class SwarmController {
       listenAddr: req.ListenAddr ?? '',
       advertiseAddr: req.AdvertiseAddr ?? '',
       forceNewCluster: req.ForceNewCluster ?? false,
-      spec: applySwarmSpecDefaults(req.Spec ?? {}) as Record<string, unknown>,
+      spec: withAutolock(applySwarmSpecDefaults(req.Spec ?? {}), req.AutoLockManagers),
     });
     res.status(200).json(nodeId);
   }
@@ -72,6 +71,20 @@ export class SwarmController {
     });
   }
 
+  /** GET /swarm/unlockkey → {UnlockKey}: "" while autolock is off. Managers only. */
+  @Get('swarm/unlockkey')
+  unlockKey(): Promise<{ UnlockKey: string }> {
+    return new SwarmControl(this.runtime.manager()).unlockKey();
+  }
+
+  /** POST /swarm/unlock {UnlockKey} → 200 once the locked manager runs; a wrong key → 400. */
+  @Post('swarm/unlock')
+  @HttpCode(200)
+  async unlock(@Body() body: unknown): Promise<void> {
+    const req = validateSwarmUnlockRequest(body);
+    await this.runtime.unlock(req.UnlockKey ?? '');
+  }
+
   /** POST /swarm/leave?force → 200; a manager needs force (503 with Docker's text otherwise). */
   @Post('swarm/leave')
   @HttpCode(200)
@@ -90,4 +103,10 @@ export class SwarmController {
     const q = parseSwarmUpdateQuery(query);
     await new SwarmControl(this.runtime.manager()).update(q.version, body, q);
   }
+}
+
+/** The init body's top-level AutoLockManagers (what the docker CLI sends) lands in the spec. */
+function withAutolock(spec: SwarmSpec, autolock: boolean | undefined): Record<string, unknown> {
+  if (!autolock) return spec as Record<string, unknown>;
+  return { ...spec, EncryptionConfig: { ...spec.EncryptionConfig, AutoLockManagers: true } };
 }

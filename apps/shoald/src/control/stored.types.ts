@@ -30,6 +30,11 @@ export type StoredCluster = Swarm &
      * port refuses them by ID (swarmkit's removed-node list).
      */
     RemovedNodes?: string[];
+    /**
+     * SWMKEY-1-…, while autolock is on: every manager keeps its Raft data key wrapped by it.
+     * Served only by GET /swarm/unlockkey.
+     */
+    UnlockKey?: string;
   };
 
 export type StoredNode = Node & StoredObject & { Spec: NodeSpec };
@@ -70,6 +75,7 @@ export function toApiCluster(cluster: StoredCluster): Swarm {
   const out = mutableCopy(cluster);
   delete out.RootCA;
   delete out.RemovedNodes;
+  delete out.UnlockKey;
   return out;
 }
 

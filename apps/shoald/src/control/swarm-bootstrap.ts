@@ -1,5 +1,5 @@
 import { type NodeDescription, type SwarmSpec } from '@shoal/api';
-import { generateJoinToken, tlsInfoOf } from '@shoal/ca';
+import { generateJoinToken, generateUnlockKey, tlsInfoOf } from '@shoal/ca';
 import { type MemoryStore, type NewObject, type UpdateResult } from '@shoal/store';
 import { type StoredCluster, type StoredNode } from './stored.types';
 
@@ -54,6 +54,7 @@ export async function bootstrapClusterState(
         ? [...params.defaultAddrPool]
         : [...DEFAULT_ADDR_POOL],
       SubnetSize: params.subnetSize || DEFAULT_SUBNET_SIZE,
+      ...(params.spec.EncryptionConfig?.AutoLockManagers ? { UnlockKey: generateUnlockKey() } : {}),
       JoinTokens: {
         Worker: generateJoinToken(params.rootCa.certPem),
         Manager: generateJoinToken(params.rootCa.certPem),

@@ -186,7 +186,7 @@ describe('SwarmControl', () => {
     expect(err.message).toContain('ElectionTick');
   });
 
-  it('refuses unlock-key rotation with 501 before writing anything', async () => {
+  it('refuses unlock-key rotation while autolock is off, before writing anything', async () => {
     const { manager } = await startSwarm();
     const control = new SwarmControl(manager);
     const before = await control.inspect();
@@ -197,8 +197,30 @@ describe('SwarmControl', () => {
         { ...noRotation, rotateManagerUnlockKey: true },
       ),
     );
-    expect(err.status).toBe(501);
+    expect(err.status).toBe(400);
+    expect(err.message).toBe('cannot rotate because autolock is not turned on');
     expect(await control.inspect()).toEqual(before);
+  });
+
+  it('makes an unlock key when autolock is turned on, rotates it, and drops it when off', async () => {
+    const { manager } = await startSwarm();
+    const control = new SwarmControl(manager);
+    expect(await control.unlockKey()).toEqual({ UnlockKey: '' });
+    const v = async () => (await control.inspect()).Version!.Index!;
+    const on = { EncryptionConfig: { AutoLockManagers: true } };
+    await control.update(await v(), on, noRotation);
+    const first = (await control.unlockKey()).UnlockKey;
+    expect(first).toMatch(/^SWMKEY-1-/);
+    // Never in GET /swarm.
+    expect(JSON.stringify(await control.inspect())).not.toContain(first);
+    await control.update(await v(), on, noRotation);
+    expect((await control.unlockKey()).UnlockKey).toBe(first);
+    await control.update(await v(), on, { ...noRotation, rotateManagerUnlockKey: true });
+    const second = (await control.unlockKey()).UnlockKey;
+    expect(second).toMatch(/^SWMKEY-1-/);
+    expect(second).not.toBe(first);
+    await control.update(await v(), { EncryptionConfig: { AutoLockManagers: false } }, noRotation);
+    expect(await control.unlockKey()).toEqual({ UnlockKey: '' });
   });
 
   it('rotates one join token at a time, keeping the other', async () => {

@@ -2,12 +2,11 @@ import {
   type ClusterInfo,
   applySwarmSpecDefaults,
   InvalidArgumentError,
-  NotImplementedError,
   type Swarm,
   UnavailableError,
   validateSwarmSpec,
 } from '@shoal/api';
-import { generateJoinToken } from '@shoal/ca';
+import { generateJoinToken, generateUnlockKey } from '@shoal/ca';
 import { type ReadTx } from '@shoal/store';
 import { type ManagerHandle } from '../manager/swarm-runtime.port';
 import { updateStore } from './store-error.mapper';
@@ -36,6 +35,13 @@ export class SwarmControl {
     return toApiCluster(this.manager.store.view((tx) => theCluster(tx)));
   }
 
+  /** GET /swarm/unlockkey: the current unlock key, or "" when autolock is off. */
+  async unlockKey(): Promise<{ UnlockKey: string }> {
+    await this.manager.readBarrier();
+    const cluster = this.manager.store.view((tx) => theCluster(tx));
+    return { UnlockKey: cluster.UnlockKey ?? '' };
+  }
+
   /** The `Swarm.Cluster` part of GET /info: the same, without the join tokens. */
   async info(): Promise<ClusterInfo> {
     const swarm: Swarm = await this.inspect();
@@ -49,16 +55,13 @@ export class SwarmControl {
    * A stale `version` → 409 "update out of sequence" and nothing changes.
    */
   async update(version: number, body: unknown, flags: SwarmUpdateFlags): Promise<void> {
-    // The unlock key comes with autolock. Refuse before writing anything, so a request that
-    // asks for a rotation never half-succeeds.
-    if (flags.rotateManagerUnlockKey) {
-      throw new NotImplementedError(
-        'rotating the manager unlock key is not supported yet: autolock is not implemented',
-      );
-    }
     // As in dockerd, left-out fields and zeros take the defaults (Go clients send zeros).
     const spec = applySwarmSpecDefaults(validateSwarmSpec(namedDefault(body)));
     refuseUnsupportedSwarmSettings(spec);
+    const autolock = spec.EncryptionConfig?.AutoLockManagers ?? false;
+    if (flags.rotateManagerUnlockKey && !autolock) {
+      throw new InvalidArgumentError('cannot rotate because autolock is not turned on');
+    }
     await updateStore(this.manager, (tx) => {
       const current = mutableCopy(theCluster(tx));
       // A rotated token admits no new node from now on; nodes already admitted keep their
@@ -70,8 +73,14 @@ export class SwarmControl {
       const tokens = { Worker: '', Manager: '', ...current.JoinTokens };
       if (flags.rotateWorkerToken) tokens.Worker = generateJoinToken(caPem!);
       if (flags.rotateManagerToken) tokens.Manager = generateJoinToken(caPem!);
+      // Turning autolock on makes an unlock key; every manager then wraps its data key
+      // with it. Turning it off drops the key, and managers keep their data keys in clear.
+      let unlockKey = autolock ? current.UnlockKey : undefined;
+      if (autolock && (!unlockKey || flags.rotateManagerUnlockKey)) unlockKey = generateUnlockKey();
+      const { UnlockKey: _old, ...rest } = current;
       tx.update<StoredCluster>('cluster', {
-        ...current,
+        ...rest,
+        ...(unlockKey ? { UnlockKey: unlockKey } : {}),
         Spec: spec,
         JoinTokens: tokens,
         Version: { Index: version },

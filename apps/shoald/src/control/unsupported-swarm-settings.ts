@@ -2,22 +2,16 @@ import { NotImplementedError, type SwarmSpec } from '@shoal/api';
 
 /**
  * Swarm settings Shoal accepts in the API's shape but cannot honour yet. Storing them and
- * reporting them back would tell an operator, say, that managers are autolocked when they are
+ * reporting them back would tell an operator, say, that the root CA was replaced when it was
  * not; so they are refused, naming what is missing. Zero values (what Go clients send for
  * "not set") pass.
  */
 export function refuseUnsupportedSwarmSettings(
   spec: SwarmSpec | undefined,
-  extra: {
-    autoLockManagers?: boolean;
-    forceNewCluster?: boolean;
-  } = {},
+  extra: { forceNewCluster?: boolean } = {},
 ): void {
   if (extra.forceNewCluster) {
     throw new NotImplementedError('--force-new-cluster is not implemented yet (issue #4)');
-  }
-  if (extra.autoLockManagers || spec?.EncryptionConfig?.AutoLockManagers) {
-    throw new NotImplementedError('autolock is not implemented yet (issue #4)');
   }
   const ca = spec?.CAConfig;
   if (ca?.ExternalCAs?.length) {

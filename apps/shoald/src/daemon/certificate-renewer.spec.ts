@@ -2,7 +2,13 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MANAGER_ROLE_OU, createRootCa, issueNodeCertificate, type RootCa } from '@shoal/ca';
+import {
+  generateDataKey,
+  MANAGER_ROLE_OU,
+  createRootCa,
+  issueNodeCertificate,
+  type RootCa,
+} from '@shoal/ca';
 import { NodeCaCallError, fetchNodeRole } from '@shoal/ca/grpc';
 import { nullLogger, objectIdGenerator, systemClock } from '@shoal/common';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -58,6 +64,7 @@ describe('CertificateRenewer', () => {
       newId: objectIdGenerator(),
       logger: nullLogger,
       tickMs: 20,
+      dataKey: generateDataKey(),
     });
     // What admission would have written: the cluster (with its CA and --cert-expiry 1h) and
     // this manager's Node.

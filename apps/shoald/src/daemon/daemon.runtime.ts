@@ -13,6 +13,9 @@ import {
   WORKER_ROLE_OU,
   createCertificateRequest,
   createRootCa,
+  generateDataKey,
+  unwrapDataKey,
+  wrapDataKey,
   issueNodeCertificate,
   parseJoinToken,
   type RootCa,
@@ -43,6 +46,10 @@ import { ManagerNode } from './manager.node';
 import { describeHost } from './node-description';
 import { StateDir, type NodeState } from './state-dir';
 
+/** Docker's text for a locked manager. */
+export const SWARM_LOCKED_MESSAGE =
+  'Swarm is encrypted and needs to be unlocked before it can be used. Please use "docker swarm unlock" to unlock it.';
+
 /** How often a node checks whether it was promoted or demoted. */
 const ROLE_CHECK_MS = 1_000;
 
@@ -68,6 +75,9 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
   private node?: NodeState;
   private managerNode?: ManagerNode;
   private roleTimer?: NodeJS.Timeout;
+  /** This manager's Raft data key, and the unlock key it is wrapped with on disk (if any). */
+  private dataKey?: Uint8Array;
+  private wrappedWith?: string;
   private renewer?: CertificateRenewer;
   private roleCheck?: Promise<unknown>;
   /** Serializes init, leave and shutdown, which all change what this node is. */
@@ -90,7 +100,17 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     }
     this.state = 'pending';
     try {
-      if (node.role === 'manager') this.managerNode = await this.startManager(node);
+      if (node.role === 'manager') {
+        const { plain, wrapped } = await this.stateDir.readDataKey();
+        if (!plain && wrapped) {
+          // Autolocked: stay out of Raft until an operator gives the unlock key.
+          this.node = node;
+          this.state = 'locked';
+          this.log.warn('this manager is locked; run `shoal swarm unlock` to start it');
+          return;
+        }
+        this.managerNode = await this.startManager(node);
+      }
       this.node = node;
       this.state = 'active';
       this.watchRole();
@@ -118,6 +138,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
   }
 
   manager(): ManagerHandle {
+    if (this.state === 'locked') throw new UnavailableError(SWARM_LOCKED_MESSAGE);
     if (this.state !== 'active' || !this.managerNode) {
       throw new UnavailableError(NOT_A_MANAGER_MESSAGE);
     }
@@ -134,6 +155,27 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
 
   leave(force: boolean): Promise<void> {
     return this.serialize(() => this.doLeave(force));
+  }
+
+  /** Starts a locked manager with the data key unwrapped by `unlockKey`. */
+  unlock(unlockKey: string): Promise<void> {
+    return this.serialize(async () => {
+      if (this.state !== 'locked' || !this.node) {
+        throw new InvalidArgumentError('swarm is not locked');
+      }
+      const { wrapped } = await this.stateDir.readDataKey();
+      let dataKey: Uint8Array;
+      try {
+        dataKey = unwrapDataKey(wrapped!, unlockKey.trim());
+      } catch (err) {
+        throw new InvalidArgumentError(`swarm could not be unlocked: ${(err as Error).message}`);
+      }
+      this.managerNode = await this.startManager(this.node, undefined, undefined, dataKey);
+      this.wrappedWith = unlockKey.trim();
+      this.state = 'active';
+      this.watchRole();
+      this.log.info('unlocked; the manager is running');
+    });
   }
 
   /** SIGTERM: hand leadership over (when there is anyone to hand it to), then stop. */
@@ -175,13 +217,15 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
           raftAddr: node.advertiseAddr,
           rootCa,
         });
+        this.managerNode = manager;
+        await this.protectDataKey();
         // Last: from here on a restart resumes this swarm instead of starting blank.
         await this.stateDir.writeNodeState(node);
       } catch (err) {
+        this.managerNode = undefined;
         await manager.stop();
         throw err;
       }
-      this.managerNode = manager;
       this.node = node;
       this.state = 'active';
       this.watchRole();
@@ -328,6 +372,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     if (this.state !== 'active' || !node) return;
     const material = await this.tlsMaterial();
     if (node.role === 'manager') {
+      await this.protectDataKey();
       const m = this.managerNode;
       if (!m || m.roleInStore(node.nodeId) !== 'worker') return;
       // Demoted. A node removed from Raft may never see the entry that removed it, so ask
@@ -413,21 +458,53 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     };
   }
 
-  private startManager(
+  private async startManager(
     node: NodeState,
     bootstrap?: RaftMemberAddress[],
     peers?: RaftMemberAddress[],
+    dataKey?: Uint8Array,
   ): Promise<ManagerNode> {
+    this.dataKey = dataKey ?? (await this.plainDataKey());
     return ManagerNode.start({
       node,
       stateDir: this.stateDir,
       bootstrap,
       peers,
+      dataKey: this.dataKey,
       clock: this.o.clock,
       newId: this.o.newId,
       logger: this.o.logger,
       tickMs: this.o.tickMs,
     });
+  }
+
+  /** The data key kept in clear (autolock off), made on a manager's first start. */
+  private async plainDataKey(): Promise<Uint8Array> {
+    const { plain, wrapped } = await this.stateDir.readDataKey();
+    if (plain) return plain;
+    if (wrapped) throw new UnavailableError(SWARM_LOCKED_MESSAGE);
+    const key = generateDataKey();
+    await this.stateDir.storeDataKey({ plain: key });
+    this.wrappedWith = undefined;
+    return key;
+  }
+
+  /**
+   * Keeps the on-disk data key in the form the swarm's autolock setting asks for: wrapped by
+   * the current unlock key (rewrapped when it rotates), or in clear when autolock is off.
+   */
+  private async protectDataKey(): Promise<void> {
+    const m = this.managerNode;
+    if (!m || !this.dataKey) return;
+    const unlockKey = m.unlockKey();
+    if (unlockKey === this.wrappedWith) return;
+    await this.stateDir.storeDataKey(
+      unlockKey ? { wrapped: wrapDataKey(this.dataKey, unlockKey) } : { plain: this.dataKey },
+    );
+    this.wrappedWith = unlockKey;
+    this.log.info(
+      unlockKey ? 'data key locked under the unlock key' : 'data key unlocked (autolock off)',
+    );
   }
 
   private async writeCertificates(node: NodeState, advertiseHost: string): Promise<RootCa> {

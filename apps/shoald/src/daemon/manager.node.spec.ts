@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadManagerProto } from '@shoal/api';
-import { MANAGER_ROLE_OU, WORKER_ROLE_OU } from '@shoal/ca';
+import { generateDataKey, MANAGER_ROLE_OU, WORKER_ROLE_OU } from '@shoal/ca';
 import { nullLogger, objectIdGenerator, systemClock } from '@shoal/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts } from '../../../../test/support/free-port';
@@ -49,6 +49,7 @@ describe('ManagerNode: writes through any manager', () => {
           newId: objectIdGenerator(),
           logger: nullLogger,
           tickMs: 20,
+          dataKey: generateDataKey(),
         });
       }),
     );
@@ -150,6 +151,7 @@ describe('ManagerNode: writes through any manager', () => {
       newId: objectIdGenerator(),
       logger: nullLogger,
       tickMs: 20,
+      dataKey: generateDataKey(),
     });
     managers.push(m4);
     // Caught up: it holds what was written before it joined.

@@ -32,6 +32,8 @@ export interface ManagerNodeOptions {
   stateDir: StateDir;
   /** Only for a new cluster (`swarm init`): its founding voters, this node among them. */
   bootstrap?: RaftMemberAddress[];
+  /** This manager's key for its Raft WAL and snapshots. */
+  dataKey: Uint8Array;
   /** For a joining manager: the managers it was admitted by, so it can answer the leader. */
   peers?: RaftMemberAddress[];
   clock: Clock;
@@ -119,7 +121,7 @@ export class ManagerNode implements ManagerHandle {
       bootstrap: o.bootstrap,
       peers: o.peers,
       // The log holds the root CA key and everything else in the store: never in clear.
-      cipher: aesGcmCipher(await o.stateDir.dataKey()),
+      cipher: aesGcmCipher(o.dataKey),
       tickMs: o.tickMs,
       logger: o.logger.child({ component: 'raft' }),
     });
@@ -179,6 +181,14 @@ export class ManagerNode implements ManagerHandle {
   isRaftMember(): boolean {
     const s = this.driver.status();
     return s.members.some((m) => m.id === s.id);
+  }
+
+  /** The swarm's unlock key when autolock is on, from the replicated cluster object. */
+  unlockKey(): string | undefined {
+    return this.store.view((tx) => {
+      const c = tx.list<StoredCluster>('cluster')[0];
+      return c?.Spec?.EncryptionConfig?.AutoLockManagers ? c.UnlockKey : undefined;
+    });
   }
 
   /** This node's role as the replicated store has it. */

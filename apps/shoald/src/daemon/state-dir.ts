@@ -1,13 +1,13 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { generateDataKey } from '@shoal/ca';
 
 /**
  * Layout of --state-dir:
  *
  *   swarm/node.json        who this node is in which cluster (absent: not in a swarm)
- *   swarm/certificates/    ca.crt, node.crt, node.key; data.key on managers (the Raft
- *                          log's encryption key; the root CA key itself is in the store)
+ *   swarm/certificates/    ca.crt, node.crt, node.key; on managers data.key, or
+ *                          data.key.wrapped with autolock (the Raft log's encryption key;
+ *                          the root CA key itself is in the store)
  *   swarm/raft/            the Raft WAL and snapshots
  *
  * Everything of the swarm sits under swarm/ so `swarm leave` removes it in one step.
@@ -77,7 +77,7 @@ export class StateDir {
     const names = Object.keys(files);
     for (const name of names) {
       await writeFile(path.join(this.certDir, `${name}.tmp`), files[name]!, {
-        mode: name.endsWith('.key') ? 0o600 : 0o644,
+        mode: /\.key(\.wrapped)?$/.test(name) ? 0o600 : 0o644,
       });
     }
     for (const name of names) {
@@ -90,22 +90,32 @@ export class StateDir {
   }
 
   /**
-   * This manager's data key for the Raft WAL and snapshots (AES-256-GCM), made on first use.
-   * It sits beside the data, readable by root only: that protects copies of the WAL (backups,
-   * a disk sent away) rather than a compromised host. Autolock, which would wrap it with the
-   * unlock key, is not implemented yet.
+   * This manager's data key for the Raft WAL and snapshots (AES-256-GCM). Without autolock it
+   * sits beside the data (data.key, root only): that protects copies of the WAL (backups, a
+   * disk sent away) rather than a compromised host. With autolock only data.key.wrapped is
+   * kept, sealed under the swarm's unlock key, and the manager cannot start until unlocked.
    */
-  async dataKey(): Promise<Uint8Array> {
-    const file = path.join(this.certDir, 'data.key');
-    try {
-      return new Uint8Array(await readFile(file));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  async readDataKey(): Promise<{ plain?: Uint8Array; wrapped?: Uint8Array }> {
+    const read = async (name: string) => {
+      try {
+        return new Uint8Array(await readFile(path.join(this.certDir, name)));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+    };
+    return { plain: await read('data.key'), wrapped: await read('data.key.wrapped') };
+  }
+
+  /** Keeps the data key in exactly one form: plain, or wrapped by the unlock key. */
+  async storeDataKey(form: { plain: Uint8Array } | { wrapped: Uint8Array }): Promise<void> {
+    if ('plain' in form) {
+      await this.writeCertificates({ 'data.key': form.plain });
+      await rm(path.join(this.certDir, 'data.key.wrapped'), { force: true });
+    } else {
+      await this.writeCertificates({ 'data.key.wrapped': form.wrapped });
+      await rm(path.join(this.certDir, 'data.key'), { force: true });
     }
-    const key = generateDataKey();
-    await mkdir(this.certDir, { recursive: true, mode: 0o700 });
-    await writeFile(file, key, { mode: 0o600, flag: 'wx' });
-    return key;
   }
 
   /** A demoted manager's log: it must not come back if the node is promoted again. */

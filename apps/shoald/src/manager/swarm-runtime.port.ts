@@ -68,6 +68,8 @@ export interface SwarmRuntime {
    * gets a certificate for the role the token grants, and (for a manager) starts Raft.
    */
   join(params: SwarmJoinParams): Promise<void>;
+  /** Starts a locked (autolocked, restarted) manager: 400 for a wrong key or when not locked. */
+  unlock(unlockKey: string): Promise<void>;
   /** Leaves the swarm. A manager needs force=true (it would lose the cluster's state). */
   leave(force: boolean): Promise<void>;
 }

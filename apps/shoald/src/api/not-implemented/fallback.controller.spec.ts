@@ -95,7 +95,7 @@ describe('fallback', () => {
     ['POST', '/networks/create', 'networks — coming in a later issue'],
     ['GET', '/images/library/alpine/json', 'images'],
     ['DELETE', '/volumes/data', 'volumes'],
-    ['POST', '/swarm/unlock', 'swarm autolock — coming in a later issue'],
+    ['GET', '/services/web/logs', 'service logs — coming in a later issue'],
   ])('answers %s %s with 501 naming the feature', async (method, p, feature) => {
     const res = await request(
       h.target,

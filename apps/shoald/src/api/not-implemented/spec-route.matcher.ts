@@ -62,8 +62,6 @@ function literalLength(route: SpecRoute): number {
  */
 const LATER = '— coming in a later issue';
 const FEATURE_BY_TEMPLATE: Readonly<Record<string, string>> = {
-  '/swarm/unlock': `swarm autolock ${LATER}`,
-  '/swarm/unlockkey': `swarm autolock ${LATER}`,
   '/services/{id}/logs': `service logs ${LATER}`,
   '/tasks/{id}/logs': `task logs ${LATER}`,
 };

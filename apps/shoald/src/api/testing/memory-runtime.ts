@@ -2,6 +2,7 @@ import {
   ALREADY_IN_SWARM_MESSAGE,
   NOT_A_MANAGER_MESSAGE,
   type NodeDescription,
+  InvalidArgumentError,
   NotImplementedError,
   type SwarmSpec,
   UnavailableError,
@@ -130,6 +131,11 @@ export class MemorySwarmRuntime implements SwarmRuntime {
     const handle = new MemoryManagerHandle(store, proposer, this.clock, this.newId, self);
     this.active = { handle, nodeId, addr };
     return nodeId;
+  }
+
+  /** An in-memory node keeps no data key on disk, so it is never locked. */
+  async unlock(): Promise<void> {
+    throw new InvalidArgumentError('swarm is not locked');
   }
 
   /** An in-memory node has no cluster port to join through. */
