@@ -122,4 +122,30 @@ describe('CertificateRenewer', () => {
       fetchNodeRole(addr, { caPem: ca.certPem, certPem: first.certPem, keyPem: first.keyPem }, ''),
     ).rejects.toBeInstanceOf(NodeCaCallError);
   });
+
+  it("waits out a renewal weeks away (beyond one timer's reach) instead of renewing at once", async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'shoal-renew-'));
+    const ca = await createRootCa();
+    const cert = await issueNodeCertificate(ca, { nodeId: 'n1', role: MANAGER_ROLE_OU }); // 90 days
+    const stateDir = new StateDir(path.join(root, 'n1'));
+    await stateDir.writeCertificates({
+      'ca.crt': ca.certPem,
+      'node.crt': cert.certPem,
+      'node.key': cert.keyPem,
+    });
+    let attempts = 0;
+    renewer = new CertificateRenewer({
+      stateDir,
+      managers: () => {
+        attempts++;
+        return [];
+      },
+      onRenewed: () => undefined,
+      logger: nullLogger,
+      random: () => 0.5,
+    });
+    await renewer.start();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(attempts).toBe(0);
+  });
 });

@@ -15,6 +15,9 @@ export interface CertificateRenewerOptions {
   random?: () => number;
 }
 
+/** setTimeout's ceiling. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** After a failed attempt, try again this soon (or sooner, near expiry). */
 const RETRY_MS = 30_000;
 
@@ -51,8 +54,20 @@ export class CertificateRenewer {
       this.o.random ?? Math.random,
     );
     const delay = retry ? Math.min(RETRY_MS, Math.max(1_000, (notAfter - now) / 10)) : due;
+    this.wakeAt(now + delay);
+  }
+
+  /**
+   * Timers hold at most 2^31-1 ms (about 24.8 days; Node fires a longer one at once), and a
+   * renewal is often further off: wake up in steps until it is due.
+   */
+  private wakeAt(at: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.renew(), delay);
+    const delay = Math.max(0, at - Date.now());
+    this.timer = setTimeout(
+      () => (delay > MAX_TIMER_MS ? this.wakeAt(at) : void this.renew()),
+      Math.min(delay, MAX_TIMER_MS),
+    );
     this.timer.unref();
   }
 
