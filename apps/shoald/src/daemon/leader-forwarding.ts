@@ -176,8 +176,9 @@ export function managerControlService(
           ({ index }) => callback(null, { index }),
           (err: Error) =>
             callback({
+              // Both mean "not appended": the follower may safely try the next leader.
               code:
-                err instanceof NotLeaderError
+                err instanceof NotLeaderError || err instanceof ProposalDroppedError
                   ? grpc.status.FAILED_PRECONDITION
                   : grpc.status.UNAVAILABLE,
               details: err.message,
