@@ -18,9 +18,9 @@ import { type ApiResponse } from './http/http.types';
 type QueryParams = Record<string, unknown>;
 
 /**
- * /swarm, /swarm/init, /swarm/leave, /swarm/update. Thin: parsing of the query here, the
- * rules in SwarmControl and the runtime. join, unlock and unlockkey come with the CA and
- * multi-node support; until then the 501 fallback answers them.
+ * /swarm, /swarm/init, /swarm/join, /swarm/leave, /swarm/update, /swarm/unlock and
+ * /swarm/unlockkey. Thin: parsing of the query here, the rules in SwarmControl and the
+ * runtime.
  */
 @Controller()
 export class SwarmController {
@@ -95,7 +95,8 @@ export class SwarmController {
   /**
    * POST /swarm/update?version=N[&rotateWorkerToken&rotateManagerToken&rotateManagerUnlockKey]
    * → 200, empty. A stale version → 409 "update out of sequence"; rotating a join token
-   * makes a new one (the old one admits no new node); the unlock key → 501 (no autolock yet).
+   * makes a new one (the old one admits no new node); the unlock key rotates only while
+   * autolock is on (400 otherwise).
    */
   @Post('swarm/update')
   @HttpCode(200)

@@ -48,6 +48,17 @@ export class CertificateRenewer {
     const notBefore = Date.parse(cert.validFrom);
     const notAfter = Date.parse(cert.validTo);
     const now = Date.now();
+    if (retry && notAfter <= now) {
+      // An expired certificate cannot be renewed (renewal needs a valid one): the node must
+      // leave and join again. Say so once instead of retrying forever.
+      this.o.logger.error(
+        'the node certificate has expired and cannot be renewed; leave and rejoin the swarm',
+        {
+          notAfter: cert.validTo,
+        },
+      );
+      return;
+    }
     const due = certificateRenewalDelayMs(
       { notBefore, notAfter },
       now,

@@ -66,9 +66,10 @@ export interface DaemonRuntimeOptions {
 }
 
 /**
- * The node's place in a swarm, as the API sees it: inactive until `swarm init` (or a restart
- * that finds swarm state on disk), then an active manager. Joining and workers come with
- * issue #4.
+ * The node's place in a swarm, as the API sees it: inactive until `swarm init` or `swarm join`
+ * (or a restart that finds swarm state on disk); then an active manager or worker, or, for an
+ * autolocked manager after a restart, locked until unlocked. It also follows role changes and
+ * keeps the node's certificate renewed.
  */
 export class DaemonSwarmRuntime implements SwarmRuntime {
   private state: LocalNodeState = 'inactive';
@@ -203,7 +204,13 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     this.state = 'pending';
     try {
       await this.stateDir.removeSwarmState();
-      const rootCa = await this.writeCertificates(node, advertise.host);
+      const expiryNs = (params.spec as { CAConfig?: { NodeCertExpiry?: number } }).CAConfig
+        ?.NodeCertExpiry;
+      const rootCa = await this.writeCertificates(
+        node,
+        advertise.host,
+        expiryNs ? expiryNs / 1e9 / 86_400 : undefined,
+      );
       const manager = await this.startManager(node, [
         { id: node.nodeId, address: node.advertiseAddr },
       ]);
@@ -393,6 +400,8 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
         await m.stop({ transferLeadership: false });
         this.managerNode = undefined;
         await this.stateDir.removeRaftState();
+        this.dataKey = undefined;
+        this.wrappedWith = undefined;
         await this.renewAs(
           node,
           material,
@@ -507,7 +516,11 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     );
   }
 
-  private async writeCertificates(node: NodeState, advertiseHost: string): Promise<RootCa> {
+  private async writeCertificates(
+    node: NodeState,
+    advertiseHost: string,
+    validDays?: number,
+  ): Promise<RootCa> {
     const ca = await createRootCa({ now: this.o.clock.now() });
     const ips = [...new Set(['127.0.0.1', advertiseHost].filter(isIpLiteral))];
     const dnsNames = [
@@ -519,6 +532,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
       clusterId: node.clusterId,
       ips,
       dnsNames,
+      validDays,
       now: this.o.clock.now(),
     });
     await this.stateDir.writeCertificates({

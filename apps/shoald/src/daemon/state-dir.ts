@@ -118,9 +118,14 @@ export class StateDir {
     }
   }
 
-  /** A demoted manager's log: it must not come back if the node is promoted again. */
+  /**
+   * A demoted manager's log and its data key: neither must come back if the node is promoted
+   * again (it then joins Raft afresh, with a new key).
+   */
   async removeRaftState(): Promise<void> {
     await rm(this.raftDir, { recursive: true, force: true });
+    await rm(path.join(this.certDir, 'data.key'), { force: true });
+    await rm(path.join(this.certDir, 'data.key.wrapped'), { force: true });
   }
 
   async removeSwarmState(): Promise<void> {
