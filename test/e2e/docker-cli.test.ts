@@ -275,6 +275,34 @@ describe.each(CLIS)('the docker CLI at %s against shoald', (bin) => {
     MULTI_COMMAND_TEST_TIMEOUT_MS,
   );
 
+  it('docker swarm join adds a second shoald as a worker, and docker node ls shows it', async () => {
+    const second = await ShoaldProcess.inTempDir('shoal-e2e-docker-join-');
+    try {
+      await second.start();
+      const token = (await ok('swarm', 'join-token', '-q', 'worker')).stdout.trim();
+      expect(token).toMatch(/^SWMTKN-1-/);
+      const joined = await new Promise<CliResult>((resolve) =>
+        execFile(
+          bin,
+          ['swarm', 'join', '--token', token, daemon!.o.listenAddr],
+          { env: { ...env, DOCKER_HOST: `unix://${second.socket}` }, timeout: COMMAND_TIMEOUT_MS },
+          (error, stdout, stderr) =>
+            resolve({
+              code: error ? Number(error.code ?? 1) : 0,
+              stdout: String(stdout),
+              stderr: String(stderr),
+            }),
+        ),
+      );
+      expect(joined.code, joined.stderr).toBe(0);
+      expect(joined.stdout).toContain('This node joined a swarm as a worker.');
+      const rows = (await ok('node', 'ls')).stdout.trim().split('\n').slice(1);
+      expect(rows).toHaveLength(2);
+    } finally {
+      await second.dispose();
+    }
+  });
+
   it('the daemon logged no internal errors and exits 0 on SIGTERM', async () => {
     // Stopped first so its (asynchronous) log is flushed. 500s are logged by the API's
     // exception filter; nothing the CLI sent may have caused one.

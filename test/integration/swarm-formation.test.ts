@@ -1,3 +1,7 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import { NodeCaCallError, fetchNodeRole } from '@shoal/ca/grpc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShoaldProcess } from '../support/shoald/shoald-process';
 import { unixRequest, type UnixResponse } from '../support/shoald/unix-http';
@@ -201,6 +205,55 @@ describe('a swarm of 3 managers and 2 workers', () => {
     } finally {
       await down.start();
     }
+  });
+
+  it('refuses a removed node on the cluster port from then on', async () => {
+    const w = workers[1]!;
+    const id = ((await api(w, 'GET', '/info')).json as { Swarm: { NodeID: string } }).Swarm.NodeID;
+    const leader = managers[await leaderOf()]!;
+    const certs = path.join(w.o.stateDir, 'swarm/certificates');
+    const material = {
+      caPem: await readFile(path.join(certs, 'ca.crt'), 'utf8'),
+      certPem: await readFile(path.join(certs, 'node.crt'), 'utf8'),
+      keyPem: await readFile(path.join(certs, 'node.key'), 'utf8'),
+    };
+    // Its certificate works while it is a member...
+    await expect(fetchNodeRole(leader.o.listenAddr, material, '')).resolves.toBeDefined();
+    expect((await api(leader, 'DELETE', `/nodes/${id}?force=true`)).status).toBe(200);
+    // ...and is refused once it is removed, though it has not expired.
+    const err = await fetchNodeRole(leader.o.listenAddr, material, '').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NodeCaCallError);
+    expect((err as NodeCaCallError).code).toBe(grpcStatus.PERMISSION_DENIED);
+  });
+
+  it('recovers from losing 2 of 3 managers for good with --force-new-cluster', async () => {
+    const survivor = managers[await leaderOf()]!;
+    const before = ((await api(survivor, 'GET', '/services')).json as { ID: string }[])
+      .map((x) => x.ID)
+      .sort();
+    await Promise.all(managers.filter((m) => m !== survivor).map((m) => m.kill9()));
+
+    const forced = await api(survivor, 'POST', '/swarm/init', { ForceNewCluster: true });
+    expect(forced.status).toBe(200);
+    const after = ((await api(survivor, 'GET', '/services')).json as { ID: string }[])
+      .map((x) => x.ID)
+      .sort();
+    expect(after).toEqual(before);
+    expect(managerStatuses(await api(survivor, 'GET', '/nodes'))).toEqual(['leader']);
+    expect(
+      (await api(survivor, 'POST', '/services/create', serviceSpec('after-recovery'))).status,
+    ).toBe(201);
+
+    // New managers can join the recovered cluster.
+    const fresh = await ShoaldProcess.inTempDir('shoal-m-new-');
+    workers.push(fresh); // disposed with the others
+    await fresh.start();
+    const manager = ((await api(survivor, 'GET', '/swarm')).json as { JoinTokens: typeof tokens })
+      .JoinTokens.Manager;
+    expect((await join(fresh, manager, survivor)).status).toBe(200);
+    await expect
+      .poll(async () => managerStatuses(await api(survivor, 'GET', '/nodes')), { timeout: 10_000 })
+      .toEqual(['leader', 'reachable']);
   });
 
   async function leaderOf(): Promise<number> {

@@ -40,7 +40,7 @@ export class SwarmController {
   @Post('swarm/init')
   async init(@Body() body: unknown, @Res() res: ApiResponse): Promise<void> {
     const req = validateSwarmInitRequest(body);
-    refuseUnsupportedSwarmSettings(req.Spec, { forceNewCluster: req.ForceNewCluster });
+    refuseUnsupportedSwarmSettings(req.Spec);
     const name = req.Spec?.Name;
     if (name !== undefined && name !== '' && name !== 'default') {
       throw new InvalidArgumentError('swarm spec must be named "default"');

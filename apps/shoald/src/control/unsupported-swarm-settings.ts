@@ -6,13 +6,7 @@ import { NotImplementedError, type SwarmSpec } from '@shoal/api';
  * not; so they are refused, naming what is missing. Zero values (what Go clients send for
  * "not set") pass.
  */
-export function refuseUnsupportedSwarmSettings(
-  spec: SwarmSpec | undefined,
-  extra: { forceNewCluster?: boolean } = {},
-): void {
-  if (extra.forceNewCluster) {
-    throw new NotImplementedError('--force-new-cluster is not implemented yet (issue #4)');
-  }
+export function refuseUnsupportedSwarmSettings(spec: SwarmSpec | undefined): void {
   const ca = spec?.CAConfig;
   if (ca?.ExternalCAs?.length) {
     throw new NotImplementedError(

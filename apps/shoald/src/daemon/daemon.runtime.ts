@@ -32,6 +32,7 @@ import {
 import { type Clock, type IdGenerator, type Logger } from '@shoal/common';
 import { type RaftMemberAddress } from '@shoal/raft';
 import { bootstrapClusterState } from '../control/swarm-bootstrap';
+import { type StoredNode } from '../control/stored.types';
 import { type DaemonConfig } from '../config/daemon.config';
 import { formatHostPort, parseHostPort, type HostPort } from '../config/host-port';
 import {
@@ -191,6 +192,9 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
   }
 
   private async doInit(params: SwarmInitParams): Promise<string> {
+    if (params.forceNewCluster && this.node?.role === 'manager' && this.state !== 'locked') {
+      return this.doForceNewCluster(this.node);
+    }
     if (this.state !== 'inactive') throw new UnavailableError(ALREADY_IN_SWARM_MESSAGE);
     const listen = this.listenAddress(params.listenAddr);
     const advertise = this.advertiseAddress(params.advertiseAddr, listen);
@@ -245,6 +249,51 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     } catch (err) {
       this.state = 'inactive';
       await this.stateDir.removeSwarmState().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * `swarm init --force-new-cluster` on a manager whose cluster lost its quorum for good:
+   * restart Raft with this node as the only voter, keeping every committed write (services,
+   * nodes, secrets...). The other managers become workers in the store, so their certificates
+   * are refused and, should they come back, they learn they were demoted.
+   */
+  private async doForceNewCluster(node: NodeState): Promise<string> {
+    const old = this.managerNode;
+    this.managerNode = undefined;
+    this.state = 'pending';
+    await old?.stop({ transferLeadership: false });
+    try {
+      const manager = await ManagerNode.start({
+        node,
+        stateDir: this.stateDir,
+        dataKey: this.dataKey ?? (await this.plainDataKey()),
+        forceNewCluster: true,
+        clock: this.o.clock,
+        newId: this.o.newId,
+        logger: this.o.logger,
+        tickMs: this.o.tickMs,
+      });
+      await manager.store.update((tx) => {
+        for (const n of tx.list<StoredNode>('node')) {
+          if (n.ID === node.nodeId || n.Spec?.Role !== 'manager') continue;
+          const { ManagerStatus: _gone, ...rest } = structuredClone(n);
+          tx.update<StoredNode>('node', {
+            ...rest,
+            Spec: { ...rest.Spec, Role: 'worker' },
+          } as StoredNode);
+        }
+      });
+      this.managerNode = manager;
+      this.state = 'active';
+      this.watchRole();
+      this.log.warn('forced a new cluster: this manager is now the only one', {
+        nodeId: node.nodeId,
+      });
+      return node.nodeId;
+    } catch (err) {
+      this.state = 'error';
       throw err;
     }
   }

@@ -34,6 +34,8 @@ export interface ManagerNodeOptions {
   bootstrap?: RaftMemberAddress[];
   /** This manager's key for its Raft WAL and snapshots. */
   dataKey: Uint8Array;
+  /** `swarm init --force-new-cluster`: restart as the only voter, keeping the state. */
+  forceNewCluster?: boolean;
   /** For a joining manager: the managers it was admitted by, so it can answer the leader. */
   peers?: RaftMemberAddress[];
   clock: Clock;
@@ -122,6 +124,7 @@ export class ManagerNode implements ManagerHandle {
       peers: o.peers,
       // The log holds the root CA key and everything else in the store: never in clear.
       cipher: aesGcmCipher(o.dataKey),
+      forceNewCluster: o.forceNewCluster,
       tickMs: o.tickMs,
       logger: o.logger.child({ component: 'raft' }),
     });

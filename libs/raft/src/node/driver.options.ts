@@ -45,9 +45,16 @@ export interface RaftDriverOptions {
    * written without, only without: start() fails with WalEncryptionError otherwise.
    */
   cipher?: AtRestCipher;
+  /**
+   * Disaster recovery for a cluster that lost its quorum for good (Swarm's
+   * --force-new-cluster): keep every committed entry, drop the uncommitted tail, and commit
+   * the removal of every other member, so this node restarts as the only voter with all the
+   * state. Only ever for the one survivor chosen to carry on.
+   */
+  forceNewCluster?: boolean;
 }
 
-type OptionalOptions = 'bootstrap' | 'peers' | 'cipher';
+type OptionalOptions = 'bootstrap' | 'peers' | 'cipher' | 'forceNewCluster';
 
 export type ResolvedDriverOptions = Required<Omit<RaftDriverOptions, OptionalOptions>> &
   Pick<RaftDriverOptions, OptionalOptions>;

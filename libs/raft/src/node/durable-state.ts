@@ -1,6 +1,15 @@
 import path from 'node:path';
 import { MemoryStorage } from '../core/memory-storage';
-import { type ConfState, type NodeId, type Snapshot } from '../core/types';
+import { decodeConfChange, encodeConfChange } from '../core/conf-change.codec';
+import {
+  ConfChangeType,
+  type ConfState,
+  type Entry,
+  EntryType,
+  type HardState,
+  type NodeId,
+  type Snapshot,
+} from '../core/types';
 import { SnapshotStore } from '../snapshot';
 import { Wal } from '../wal';
 import { type ResolvedDriverOptions } from './driver.options';
@@ -90,8 +99,12 @@ export async function openDurableState(o: ResolvedDriverOptions): Promise<Durabl
     hardState.commit = Math.max(hardState.commit, snap.metadata.index);
     hardState.term = Math.max(hardState.term, snap.metadata.term);
   }
+  let log = entries;
+  if (o.forceNewCluster) {
+    log = await forceNewCluster(o, wal, confState, entries, hardState);
+  }
   storage.setHardState(hardState);
-  if (entries.length > 0) storage.append(entries);
+  if (log.length > 0) storage.append(log);
   // Membership changes in the WAL after the snapshot are re-applied as committed entries.
   return { storage, wal, snapshots, addresses, applied, confState };
 }
@@ -108,4 +121,54 @@ async function bootstrapSnapshot(o: ResolvedDriverOptions): Promise<Snapshot> {
     },
     data: encodeSnapshotEnvelope(addresses, app),
   };
+}
+
+/**
+ * Rewrites the recovered log for --force-new-cluster, as etcd does: the uncommitted tail is
+ * dropped (it may never have reached a quorum), and RemoveNode entries for every other member
+ * are appended in the current term and marked committed, then persisted. Applying them on
+ * start leaves this node the only voter, holding every committed write.
+ */
+async function forceNewCluster(
+  o: ResolvedDriverOptions,
+  wal: Wal,
+  snapshotConf: ConfState,
+  entries: Entry[],
+  hardState: HardState,
+): Promise<Entry[]> {
+  const committed = entries.filter((e) => e.index <= hardState.commit);
+  const members = new Set([...snapshotConf.voters, ...snapshotConf.learners]);
+  for (const e of committed) {
+    if (e.type !== EntryType.ConfChange) continue;
+    const cc = decodeConfChange(e.data);
+    if (cc.type === ConfChangeType.RemoveNode) members.delete(cc.nodeId);
+    else members.add(cc.nodeId);
+  }
+  if (!members.has(o.id)) {
+    throw new Error(
+      `cannot force a new cluster: ${o.id} is not a member of its recovered configuration`,
+    );
+  }
+  const last = committed.length > 0 ? committed[committed.length - 1]!.index : hardState.commit;
+  const removals: Entry[] = [...members]
+    .filter((id) => id !== o.id)
+    .sort()
+    .map((id, i) => ({
+      index: last + 1 + i,
+      term: hardState.term,
+      type: EntryType.ConfChange,
+      data: encodeConfChange({
+        type: ConfChangeType.RemoveNode,
+        nodeId: id,
+        context: new Uint8Array(0),
+      }),
+    }));
+  hardState.commit = last + removals.length;
+  // Appending at last+1 supersedes any uncommitted tail in the WAL.
+  await wal.save(hardState, removals, true);
+  o.logger.warn('forced a new cluster: removed every other member', {
+    removed: removals.length,
+    commit: hardState.commit,
+  });
+  return [...committed, ...removals];
 }
