@@ -146,14 +146,24 @@ describe('a swarm of 3 managers and 2 workers', () => {
       .toBe(200);
   });
 
-  it('resumes with all its state after every manager is killed at once', async () => {
+  it('resumes with all its state after every node is killed at once', async () => {
     const before = (await api(managers[0]!, 'GET', '/services')).json as { ID: string }[];
-    await Promise.all(managers.map((m) => m.kill9()));
-    await Promise.all(managers.map((m) => m.start()));
+    const all = [...managers, ...workers];
+    await Promise.all(all.map((d) => d.kill9()));
+    await Promise.all(all.map((d) => d.start()));
     for (const m of managers) {
       const after = (await api(m, 'GET', '/services')).json as { ID: string }[];
-      expect(after.map((s) => s.ID).sort()).toEqual(before.map((s) => s.ID).sort());
+      expect(after.map((x) => x.ID).sort()).toEqual(before.map((x) => x.ID).sort());
     }
+    for (const w of workers) {
+      const info = (await api(w, 'GET', '/info')).json as { Swarm: { LocalNodeState: string } };
+      expect(info.Swarm.LocalNodeState).toBe('active');
+    }
+    await expect
+      .poll(async () => managerStatuses(await api(managers[0]!, 'GET', '/nodes')), {
+        timeout: 10_000,
+      })
+      .toEqual(['leader', 'reachable', 'reachable']);
   });
 
   it('promotes a worker to manager and demotes it again; refuses a demotion that loses quorum', async () => {
