@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { EngineApiError, EngineClient, type EngineResponse } from '../api/engine.client';
-import { ShoaldProcess } from './shoald.process';
+import { ShoaldProcess } from '../../test/support/shoald/shoald-process';
 import { poll } from './timing';
 import { type StreamTarget } from './update-stream';
 
@@ -149,7 +149,7 @@ export class SwarmDaemon implements StreamTarget {
   /** For the process `exit` hook, where nothing asynchronous runs any more. */
   disposeSync(): void {
     this.proc.killSync();
-    rmSync(this.proc.dir, { recursive: true, force: true });
+    if (this.proc.dir) rmSync(this.proc.dir, { recursive: true, force: true });
   }
 
   private closeClient(): void {
@@ -170,7 +170,7 @@ export class DaemonSet {
   /** A daemon in a fresh temp dir, not started yet. */
   async create(name: string): Promise<SwarmDaemon> {
     if (this.closed) throw new Error('the run is being cleaned up');
-    const made = ShoaldProcess.inTempDir(this.shoaldMain, `shoal-swarm-bench-${name}-`);
+    const made = ShoaldProcess.inTempDir(`shoal-swarm-bench-${name}-`, this.shoaldMain);
     this.creating.add(made);
     try {
       const d = new SwarmDaemon(name, await made);

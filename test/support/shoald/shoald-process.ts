@@ -12,6 +12,8 @@ export const SHOALD_MAIN = path.join(REPO_ROOT, 'dist/apps/shoald/src/main.js');
 export const SHOAL_MAIN = path.join(REPO_ROOT, 'dist/apps/cli/src/main.js');
 
 export interface ShoaldOptions {
+  /** The daemon's entry point; default the repo's build (SHOALD_MAIN). */
+  main?: string;
   stateDir: string;
   socket: string;
   listenAddr: string;
@@ -32,11 +34,12 @@ export class ShoaldProcess {
   ) {}
 
   /** A daemon with its state dir and socket in a fresh temp dir and a free loopback port. */
-  static async inTempDir(prefix = 'shoald-'): Promise<ShoaldProcess> {
+  static async inTempDir(prefix = 'shoald-', main?: string): Promise<ShoaldProcess> {
     const dir = await mkdtemp(path.join(tmpdir(), prefix));
     const [port] = await freePorts(1);
     return new ShoaldProcess(
       {
+        main,
         stateDir: path.join(dir, 'state'),
         socket: path.join(dir, 'shoal.sock'),
         listenAddr: `127.0.0.1:${port}`,
@@ -64,7 +67,7 @@ export class ShoaldProcess {
   }
 
   async start(timeoutMs = 20_000): Promise<void> {
-    if (!existsSync(path.join(REPO_ROOT, 'dist/.build-stamp'))) {
+    if (!this.o.main && !existsSync(path.join(REPO_ROOT, 'dist/.build-stamp'))) {
       throw new Error(
         'the build is missing or failed (see the global setup output); run npm run build',
       );
@@ -72,7 +75,7 @@ export class ShoaldProcess {
     const child = spawn(
       process.execPath,
       [
-        SHOALD_MAIN,
+        this.o.main ?? SHOALD_MAIN,
         '--state-dir',
         this.o.stateDir,
         '--socket',
@@ -108,6 +111,12 @@ export class ShoaldProcess {
     throw new Error(
       `shoald did not answer on ${this.o.socket} within ${timeoutMs} ms: ${this.stderr}`,
     );
+  }
+
+  /** SIGKILL without waiting, for process `exit` hooks where nothing asynchronous runs. */
+  killSync(): void {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 
   /** kill -9: no chance to flush or hand anything over. */

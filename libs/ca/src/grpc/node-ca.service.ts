@@ -9,7 +9,11 @@ import {
 } from '@shoal/api';
 import { CertificateRequestError } from '../certificate-request';
 import { InvalidJoinTokenError } from '../join-token';
-import { peerCertificateOf, verifyPeerCertificate } from './peer-authorization';
+import {
+  type HasAuthContext,
+  peerCertificateOf,
+  verifyPeerCertificate,
+} from './peer-authorization';
 
 /**
  * The NodeCA service, served on the cluster port: the transport-level checks (who may call
@@ -150,6 +154,18 @@ export function nodeCaService(
   const now = opts.now ?? Date.now;
   const logRefusal = rateLimitedWarn(opts.logger, opts.refusalLogIntervalMs ?? 10_000);
 
+  /** The node ID of the caller's verified client certificate; refuses the call without one. */
+  const callerNodeId = (call: HasAuthContext, what: string): string => {
+    const verdict = verifyPeerCertificate(peerCertificateOf(call), {
+      caPem: () => policy.rootCaPem(),
+      now,
+    });
+    if (!verdict.ok) {
+      throw new Refused(verdict.code, `${what} needs a valid node certificate: ${verdict.reason}`);
+    }
+    return verdict.node.nodeId;
+  };
+
   const reply = <T>(
     call: grpc.ServerUnaryCall<unknown, T>,
     callback: grpc.sendUnaryData<T>,
@@ -217,21 +233,12 @@ export function nodeCaService(
 
     RenewNodeCertificate: (call, callback) =>
       reply(call, callback, 'certificate renewal', async (): Promise<PbRenewResponse> => {
-        const verdict = verifyPeerCertificate(peerCertificateOf(call), {
-          caPem: () => policy.rootCaPem(),
-          now,
-        });
-        if (!verdict.ok) {
-          throw new Refused(
-            verdict.code,
-            `renewal needs a valid node certificate: ${verdict.reason}`,
-          );
-        }
+        const nodeId = callerNodeId(call, 'renewal');
         const req: PbRenewRequestOut = call.request;
         checkCsr(req.csrPem);
-        const renewed = await policy.renew({ nodeId: verdict.node.nodeId, csrPem: req.csrPem });
+        const renewed = await policy.renew({ nodeId, csrPem: req.csrPem });
         opts.logger?.info('node CA: renewed a certificate', {
-          nodeId: verdict.node.nodeId,
+          nodeId,
           role: renewed.role,
         });
         return { certPem: renewed.certPem, role: renewed.role };
@@ -239,18 +246,9 @@ export function nodeCaService(
 
     NodeRole: (call, callback) =>
       reply(call, callback, 'role check', async () => {
-        const verdict = verifyPeerCertificate(peerCertificateOf(call), {
-          caPem: () => policy.rootCaPem(),
-          now,
-        });
-        if (!verdict.ok) {
-          throw new Refused(
-            verdict.code,
-            `a role check needs a valid node certificate: ${verdict.reason}`,
-          );
-        }
+        const nodeId = callerNodeId(call, 'a role check');
         const req = call.request as { advertiseAddr: string };
-        return policy.nodeRole({ nodeId: verdict.node.nodeId, advertiseAddr: req.advertiseAddr });
+        return policy.nodeRole({ nodeId, advertiseAddr: req.advertiseAddr });
       }),
   };
 
