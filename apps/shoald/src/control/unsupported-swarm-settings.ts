@@ -15,7 +15,7 @@ export function refuseUnsupportedSwarmSettings(spec: SwarmSpec | undefined): voi
   }
   if (ca?.SigningCACert || ca?.SigningCAKey || ca?.ForceRotate) {
     throw new NotImplementedError(
-      'replacing or rotating the root CA is not implemented yet (issue #4)',
+      'replacing or rotating the root CA (docker swarm ca) is not implemented yet',
     );
   }
 }
