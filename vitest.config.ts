@@ -14,6 +14,7 @@ export default defineConfig({
       { find: /^@shoal\/raft(\/.*)?$/, replacement: `${lib('raft')}$1` },
       { find: /^@shoal\/store(\/.*)?$/, replacement: `${lib('store')}$1` },
       { find: /^@shoal\/ca(\/.*)?$/, replacement: `${lib('ca')}$1` },
+      { find: /^@shoal\/exec(\/.*)?$/, replacement: `${lib('exec')}$1` },
     ],
   },
   test: {

@@ -1,0 +1,64 @@
+import { type Task, type TaskState } from '@shoal/api';
+
+/**
+ * The engines behind an agent (BRIEF decision 7, after swarmkit's agent/exec split): an
+ * Executor describes the node's engine and makes one Controller per task; the Controller
+ * drives that task on the engine. The agent's TaskController (task.controller.ts) calls these
+ * in order and owns the state machine; executors never decide task states themselves.
+ */
+export interface Executor {
+  /** What the node reports: engine name and version, labels, resources it can see. */
+  describe(): Promise<EngineDescription>;
+  /** A controller for one task. Cheap: nothing happens on the engine until prepare(). */
+  controller(task: Task): Controller;
+}
+
+export interface EngineDescription {
+  /** "docker" or "process". */
+  executor: string;
+  engineVersion: string;
+  labels: Record<string, string>;
+  nanoCpus: number;
+  memoryBytes: number;
+}
+
+/** What wait() reports once the task's process or container has exited. */
+export interface ExitStatus {
+  exitCode: number;
+  /** Set when the engine, not the workload, ended it (killed by a signal, OOM...). */
+  reason?: string;
+}
+
+export interface Controller {
+  /** Pull the image / check the command, create the container or the process's files. */
+  prepare(): Promise<void>;
+  /** Start it. Resolves once it is started, not when it ends. */
+  start(): Promise<void>;
+  /** Resolves when it exits, with its status. */
+  wait(): Promise<ExitStatus>;
+  /** Graceful stop: the stop signal, then kill after the grace period. */
+  shutdown(gracePeriodMs: number): Promise<void>;
+  /** Kill at once. */
+  terminate(): Promise<void>;
+  /** Remove everything it left behind (container, log files...). Idempotent. */
+  remove(): Promise<void>;
+  /**
+   * Re-attaches to a task that is still running from before an agent restart, if there is
+   * one; true when adopted (then wait() follows it and start() must not be called).
+   */
+  adopt?(): Promise<boolean>;
+}
+
+/** The states an agent moves a task through, in order. */
+export type AgentTaskState = Extract<
+  TaskState,
+  | 'accepted'
+  | 'preparing'
+  | 'ready'
+  | 'starting'
+  | 'running'
+  | 'complete'
+  | 'failed'
+  | 'shutdown'
+  | 'rejected'
+>;
