@@ -28,11 +28,14 @@ module.exports = {
       to: { pathNot: '^libs/raft/src/core/' },
     },
     {
-      name: 'store-is-pure',
+      name: 'store-scheduler-orchestrators-are-pure',
       comment:
-        'libs/store applies Raft entries deterministically: no I/O, no timers, no framework.',
+        'The store, scheduler and orchestrators run deterministically on an injected clock: no I/O, no timers, no framework.',
       severity: 'error',
-      from: { path: '^libs/store/src/', pathNot: '\\.(spec|module)\\.ts$' },
+      from: {
+        path: '^libs/(store|scheduler|orchestrator)/src/',
+        pathNot: '\\.(spec|module)\\.ts$',
+      },
       to: { path: impure, dependencyTypesNot: ['type-only'] },
     },
     {

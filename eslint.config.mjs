@@ -59,7 +59,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['libs/raft/src/core/**/*.ts', 'libs/store/src/**/*.ts'],
+    files: [
+      'libs/raft/src/core/**/*.ts',
+      'libs/store/src/**/*.ts',
+      'libs/scheduler/src/**/*.ts',
+      'libs/orchestrator/src/**/*.ts',
+    ],
     ignores: ['**/*.spec.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: impureModules }],

@@ -15,6 +15,8 @@ export default defineConfig({
       { find: /^@shoal\/store(\/.*)?$/, replacement: `${lib('store')}$1` },
       { find: /^@shoal\/ca(\/.*)?$/, replacement: `${lib('ca')}$1` },
       { find: /^@shoal\/exec(\/.*)?$/, replacement: `${lib('exec')}$1` },
+      { find: /^@shoal\/scheduler(\/.*)?$/, replacement: `${lib('scheduler')}$1` },
+      { find: /^@shoal\/orchestrator(\/.*)?$/, replacement: `${lib('orchestrator')}$1` },
     ],
   },
   test: {
