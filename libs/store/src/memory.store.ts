@@ -96,7 +96,15 @@ export class MemoryStore implements StateMachine {
    * throws (then nothing is proposed). `fn` must be synchronous: the overlay is only
    * consistent with the committed state within one turn.
    */
-  async update(fn: (tx: WriteTx) => void): Promise<UpdateResult> {
+  /**
+   * `opts.proposer` replaces the store's proposer for this write: leader-only components
+   * (orchestrators, scheduler) propose straight to their own Raft node, so a deposed leader's
+   * write fails instead of being forwarded to the new leader.
+   */
+  async update(
+    fn: (tx: WriteTx) => void,
+    opts: { proposer?: Proposer } = {},
+  ): Promise<UpdateResult> {
     const time = this.clock.now();
     const tx = new WriteTransaction(this.reader, time, this.newId);
     const returned: unknown = fn(tx);
@@ -111,7 +119,7 @@ export class MemoryStore implements StateMachine {
     let index: number;
     let outcome: ApplyOutcome | undefined;
     try {
-      ({ index } = await this.proposer.propose(encodeProposal(proposal)));
+      ({ index } = await (opts.proposer ?? this.proposer).propose(encodeProposal(proposal)));
       outcome = this.waiting.get(proposal.requestId);
     } finally {
       this.waiting.delete(proposal.requestId);

@@ -165,6 +165,59 @@ describe('ManagerNode: writes through any manager', () => {
     expect(leader.store.view((tx) => tx.getByName('config', 'from-m4'))).toBeDefined();
   });
 
+  it('runs the orchestrator and scheduler on the leader only, and they move with leadership', async () => {
+    await startCluster();
+    const leader = managers.find((m) => m.isLeader())!;
+    await leader.store.update((tx) => {
+      for (const id of ids) {
+        tx.create('node', {
+          ID: id,
+          Spec: { Role: 'manager', Availability: 'active' },
+          Status: { State: 'ready', Addr: '127.0.0.1' },
+        } as never);
+      }
+      tx.create('service', {
+        Spec: {
+          Name: 'web',
+          TaskTemplate: { ContainerSpec: { Image: 'busybox' } },
+          Mode: { Replicated: { Replicas: 3 } },
+        },
+      } as never);
+    });
+    type T = { NodeID?: string; DesiredState: string; Status: { State: string } };
+    const assigned = (m: ManagerNode) =>
+      m.store.view((tx) =>
+        tx.list<
+          T & { ID: string; Version: { Index: number }; CreatedAt: string; UpdatedAt: string }
+        >('task'),
+      );
+    await expect
+      .poll(() => assigned(leader).filter((t) => t.Status.State === 'assigned').length, {
+        timeout: 5000,
+      })
+      .toBe(3);
+    // Spread: one per node.
+    expect(new Set(assigned(leader).map((t) => t.NodeID)).size).toBe(3);
+
+    // Hand leadership over; the new leader's orchestrator takes over without duplicating slots.
+    managers.splice(managers.indexOf(leader), 1);
+    await leader.stop({ transferLeadership: true });
+    const next = managers.find((m) => m.isLeader())!;
+    await next.store.update((tx) => {
+      const svc = tx.list('service')[0]! as unknown as {
+        Spec: { Mode: { Replicated: { Replicas: number } } };
+      };
+      const copy = structuredClone(svc);
+      copy.Spec.Mode.Replicated.Replicas = 4;
+      tx.update('service', copy as never);
+    });
+    await expect
+      .poll(() => assigned(next).filter((t) => t.DesiredState === 'running').length, {
+        timeout: 5000,
+      })
+      .toBe(4);
+  });
+
   it('refuses forwarded writes from a certificate without the manager role', async () => {
     const { pki, ports } = await startCluster();
     const leaderIndex = managers.findIndex((m) => m.isLeader());

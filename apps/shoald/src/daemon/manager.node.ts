@@ -17,6 +17,7 @@ import {
 import { StoreNodeAdmission } from './node-admission';
 import { type ManagerHandle, type RaftMemberView } from '../manager/swarm-runtime.port';
 import { ForwardingProposer, managerControlService, waitForLeader } from './leader-forwarding';
+import { LeaderServices } from './leader-services';
 import { toApiError } from './raft-errors';
 import { UnavailableError } from '@shoal/api';
 import { type NodeState, type StateDir } from './state-dir';
@@ -64,6 +65,7 @@ export class ManagerNode implements ManagerHandle {
   }
 
   private readonly membershipTimer: NodeJS.Timeout;
+  private leaderServices?: LeaderServices;
   private reconciling = false;
 
   static async start(o: ManagerNodeOptions): Promise<ManagerNode> {
@@ -138,6 +140,13 @@ export class ManagerNode implements ManagerHandle {
       o.logger,
     );
     ref.manager = manager;
+    manager.leaderServices = new LeaderServices(
+      ref.driver,
+      store,
+      o.clock,
+      o.newId,
+      o.logger.child({ component: 'leader' }),
+    );
     await manager.caughtUp();
     return manager;
   }
@@ -278,6 +287,7 @@ export class ManagerNode implements ManagerHandle {
   /** Hands leadership to another manager first when asked to, so writes barely pause. */
   async stop(opts: { transferLeadership?: boolean } = {}): Promise<void> {
     clearInterval(this.membershipTimer);
+    this.leaderServices?.stop();
     await this.driver.stop({ transferLeadership: opts.transferLeadership ?? false });
     this.proposer.close();
   }
