@@ -1,12 +1,10 @@
 import { Buffer } from 'node:buffer';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { aesGcmCipher } from '@shoal/common';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Entry, EntryType, type HardState } from '../core/types';
 import { crc32c } from './crc32c';
-import { Wal } from './wal';
 import {
   decodeRecord,
   decodeSegmentHeader,
@@ -17,32 +15,13 @@ import {
 } from './wal.codec';
 import { WalCorruptionError, WalEncryptionError } from './wal.errors';
 import { type WalOptions } from './wal.types';
+import { quietWalLogger, walTestDir } from './testing/wal-test-dir';
 
 const KEY = Buffer.alloc(32, 0x11);
 const cipher = aesGcmCipher(KEY);
 const otherCipher = aesGcmCipher(Buffer.alloc(32, 0x22));
 
-let dir: string;
-const open: Wal[] = [];
-
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'shoal-wal-enc-'));
-});
-
-afterEach(async () => {
-  for (const w of open.splice(0)) await w.close().catch(() => undefined);
-  await fs.rm(dir, { recursive: true, force: true });
-});
-
-function logger() {
-  return { warn: vi.fn(), info: vi.fn() };
-}
-
-async function openWal(opts: WalOptions = {}) {
-  const r = await Wal.open(dir, { logger: logger(), fsync: false, cipher, ...opts });
-  open.push(r.wal);
-  return r;
-}
+const { dir, openWal } = walTestDir('shoal-wal-enc-', { fsync: false, cipher });
 
 /** Entry data with a marker string, to show it never reaches the disk in the clear. */
 function entry(index: number, term = 1): Entry {
@@ -53,10 +32,10 @@ function entry(index: number, term = 1): Entry {
 const hs = (term: number, commit: number): HardState => ({ term, vote: 'VOTE-n2', commit });
 
 async function segments(): Promise<string[]> {
-  return (await fs.readdir(dir))
+  return (await fs.readdir(dir()))
     .filter((f) => f.endsWith('.wal'))
     .sort()
-    .map((f) => path.join(dir, f));
+    .map((f) => path.join(dir(), f));
 }
 
 /** Writes entries 1..n (hard state after each), closes, returns the last segment's path. */
@@ -100,9 +79,8 @@ async function tamperSealed(file: string, recordOffset: number): Promise<void> {
 }
 
 async function openError(opts: WalOptions = {}): Promise<unknown> {
-  return Wal.open(dir, { logger: logger(), fsync: false, cipher, ...opts }).then(
-    (r) => {
-      open.push(r.wal);
+  return openWal(opts).then(
+    () => {
       throw new Error('expected Wal.open to fail');
     },
     (e: unknown) => e,
@@ -159,7 +137,7 @@ describe('Wal with a cipher', () => {
     const { size } = await fs.stat(file);
     await fs.truncate(file, size - 7);
 
-    const log = logger();
+    const log = quietWalLogger();
     const { wal, state } = await openWal({ logger: log });
     // The last record was the hard state after entry 8; entry 8 itself survives.
     expect(state.entries.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -224,7 +202,7 @@ describe('Wal with a cipher', () => {
     expect(err).not.toBeInstanceOf(WalCorruptionError);
     expect((err as WalEncryptionError).kind).toBe('wrong-key');
     expect((err as Error).message).toMatch(/the WAL cannot be decrypted: wrong data key\?/);
-    expect((err as Error).message).toContain(dir);
+    expect((err as Error).message).toContain(dir());
     expect((await fs.readFile(file)).equals(before)).toBe(true);
     // The right key still opens it.
     expect((await openWal()).state.entries).toHaveLength(5);

@@ -1,11 +1,9 @@
 import { Buffer } from 'node:buffer';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Entry, EntryType, type HardState } from '../core/types';
 import { crc32c } from './crc32c';
-import { Wal } from './wal';
 import {
   decodeRecord,
   encodeSegmentHeader,
@@ -15,28 +13,9 @@ import {
 } from './wal.codec';
 import { WalCorruptionError } from './wal.errors';
 import { type WalOptions } from './wal.types';
+import { quietWalLogger, walTestDir } from './testing/wal-test-dir';
 
-let dir: string;
-const open: Wal[] = [];
-
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'shoal-wal-rec-'));
-});
-
-afterEach(async () => {
-  for (const w of open.splice(0)) await w.close().catch(() => undefined);
-  await fs.rm(dir, { recursive: true, force: true });
-});
-
-function logger() {
-  return { warn: vi.fn(), info: vi.fn() };
-}
-
-async function openWal(opts: WalOptions = {}) {
-  const r = await Wal.open(dir, { logger: logger(), fsync: false, ...opts });
-  open.push(r.wal);
-  return r;
-}
+const { dir, openWal } = walTestDir('shoal-wal-rec-', { fsync: false });
 
 function entry(index: number, term = 1, size = 16): Entry {
   const data = new Uint8Array(size).fill(index & 0xff);
@@ -50,8 +29,8 @@ async function writeEntries(n: number, opts: WalOptions = {}): Promise<string> {
   const { wal } = await openWal(opts);
   for (let i = 1; i <= n; i++) await wal.save(undefined, [entry(i)], true);
   await wal.close();
-  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.wal')).sort();
-  return path.join(dir, files[files.length - 1]);
+  const files = (await fs.readdir(dir())).filter((f) => f.endsWith('.wal')).sort();
+  return path.join(dir(), files[files.length - 1]);
 }
 
 /** Byte offsets of every record in a segment file. */
@@ -84,15 +63,14 @@ function rawRecord(type: number, payload: Uint8Array): Buffer {
 }
 
 async function writeSegment(seq: number, firstIndex: number, records: Buffer): Promise<string> {
-  const file = path.join(dir, segmentFileName(seq, firstIndex));
+  const file = path.join(dir(), segmentFileName(seq, firstIndex));
   await fs.writeFile(file, Buffer.concat([encodeSegmentHeader(seq, firstIndex), records]));
   return file;
 }
 
 async function expectCorruption(file: string, offset: number | undefined, reason: RegExp) {
-  const err = await Wal.open(dir, { logger: logger(), fsync: false }).then(
-    (r) => {
-      open.push(r.wal);
+  const err = await openWal().then(
+    () => {
       throw new Error('expected WalCorruptionError');
     },
     (e: unknown) => e,
@@ -114,7 +92,7 @@ describe('Wal recovery: torn tail', () => {
     const { size } = await fs.stat(file);
     await fs.truncate(file, size - 5);
 
-    const log = logger();
+    const log = quietWalLogger();
     const { wal, state } = await openWal({ logger: log });
     expect(state.entries.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(log.warn).toHaveBeenCalledWith(
@@ -176,7 +154,7 @@ describe('Wal recovery: torn tail', () => {
 
   it('removes a segment file left half-created', async () => {
     await writeEntries(2);
-    const tmp = path.join(dir, segmentFileName(1, 3) + '.tmp');
+    const tmp = path.join(dir(), segmentFileName(1, 3) + '.tmp');
     await fs.writeFile(tmp, Buffer.alloc(10));
     const { state } = await openWal();
     expect(state.entries).toHaveLength(2);
@@ -206,9 +184,9 @@ describe('Wal recovery: corruption', () => {
 
   it('refuses a bad record in a segment that is not the last, even at its end', async () => {
     await writeEntries(40, { segmentBytes: 512 });
-    const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.wal')).sort();
+    const files = (await fs.readdir(dir())).filter((f) => f.endsWith('.wal')).sort();
     expect(files.length).toBeGreaterThan(2);
-    const first = path.join(dir, files[0]);
+    const first = path.join(dir(), files[0]);
     const offsets = await recordOffsets(first);
     const { size } = await fs.stat(first);
     await fs.truncate(first, size - 4);
@@ -231,9 +209,9 @@ describe('Wal recovery: corruption', () => {
 
   it('refuses a missing segment in the sequence', async () => {
     await writeEntries(40, { segmentBytes: 512 });
-    const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.wal')).sort();
-    await fs.rm(path.join(dir, files[1]));
-    await expectCorruption(path.join(dir, files[2]), 0, /sequence 1 is missing/);
+    const files = (await fs.readdir(dir())).filter((f) => f.endsWith('.wal')).sort();
+    await fs.rm(path.join(dir(), files[1]));
+    await expectCorruption(path.join(dir(), files[2]), 0, /sequence 1 is missing/);
   });
 
   it('refuses a gap in entry indexes', async () => {

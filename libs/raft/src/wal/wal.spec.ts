@@ -1,32 +1,11 @@
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type Entry, EntryType, type HardState, type SnapshotMetadata } from '../core/types';
 import { Wal } from './wal';
-import { type WalOptions } from './wal.types';
+import { quietWalLogger, walTestDir } from './testing/wal-test-dir';
 
-let dir: string;
-const open: Wal[] = [];
-
-beforeEach(async () => {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'shoal-wal-'));
-});
-
-afterEach(async () => {
-  for (const w of open.splice(0)) await w.close().catch(() => undefined);
-  await fs.rm(dir, { recursive: true, force: true });
-});
-
-function quietLogger() {
-  return { warn: vi.fn(), info: vi.fn() };
-}
-
-async function openWal(opts: WalOptions = {}) {
-  const r = await Wal.open(dir, { logger: quietLogger(), ...opts });
-  open.push(r.wal);
-  return r;
-}
+const { dir, openWal } = walTestDir('shoal-wal-');
 
 function entry(index: number, term = 1, size = 8, type = EntryType.Normal): Entry {
   const data = new Uint8Array(size);
@@ -49,7 +28,7 @@ const marker = (index: number, term: number): SnapshotMetadata => ({
 });
 
 async function segmentFiles(): Promise<string[]> {
-  return (await fs.readdir(dir)).filter((n) => n.endsWith('.wal')).sort();
+  return (await fs.readdir(dir())).filter((n) => n.endsWith('.wal')).sort();
 }
 
 describe('Wal', () => {
@@ -61,8 +40,8 @@ describe('Wal', () => {
   });
 
   it('creates a missing directory, including parents', async () => {
-    const nested = path.join(dir, 'a', 'b', 'wal');
-    const { wal } = await Wal.open(nested, { logger: quietLogger() });
+    const nested = path.join(dir(), 'a', 'b', 'wal');
+    const { wal } = await Wal.open(nested, { logger: quietWalLogger() });
     await wal.close();
     expect((await fs.stat(nested)).isDirectory()).toBe(true);
   });
@@ -222,7 +201,7 @@ describe('Wal', () => {
   });
 
   it('caps a release at the snapshot marker', async () => {
-    const logger = quietLogger();
+    const logger = quietWalLogger();
     const { wal } = await openWal({ segmentBytes: 1024, logger });
     for (let i = 1; i <= 20; i++) await wal.save(undefined, [entry(i, 1, 500)], false);
     await wal.saveSnapshotMarker(marker(5, 1));
@@ -260,7 +239,7 @@ describe('Wal', () => {
   it('settles a synced save only after an fsync covering every byte written', async () => {
     const { wal } = await openWal();
     // Watch the real syscalls on the segment's FileHandle (they still run).
-    const probe = await fs.open(path.join(dir, 'probe'), 'w');
+    const probe = await fs.open(path.join(dir(), 'probe'), 'w');
     const proto = Object.getPrototypeOf(probe) as {
       write: (...a: unknown[]) => Promise<{ bytesWritten: number }>;
       datasync: () => Promise<void>;
@@ -352,7 +331,7 @@ describe('Wal', () => {
   });
 
   it('rejects a bad segmentBytes', async () => {
-    await expect(Wal.open(dir, { segmentBytes: 0 })).rejects.toThrow(RangeError);
+    await expect(Wal.open(dir(), { segmentBytes: 0 })).rejects.toThrow(RangeError);
   });
 });
 
