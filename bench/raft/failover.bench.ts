@@ -22,6 +22,7 @@ import { describeMachine, formatMachine } from './machine';
 import { median, percentile, round } from './stats';
 import { type SystemUnderTest, startEtcd, startShoal } from './systems';
 import { keyFor, makeValue } from './workload';
+import { step } from '../timing';
 
 const SYSTEMS = { shoal: startShoal, etcd: startEtcd };
 type SystemName = keyof typeof SYSTEMS;
@@ -57,21 +58,6 @@ const SETTLE_TIMEOUT_MS = 60_000;
 
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Runs one step of a trial; one that fails or overruns fails the run under its name. */
-async function step<T>(name: string, timeoutMs: number, f: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const overrun = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`not done within ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([f(), overrun]);
-  } catch (err) {
-    throw new Error(`${name}: ${(err as Error).message}`, { cause: err });
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Closed-loop writers that report commits and failures to whoever is watching. */
 class Writers {

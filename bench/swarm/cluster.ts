@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { EngineApiError, EngineClient, type EngineResponse } from '../api/engine.client';
 import { ShoaldProcess } from '../../test/support/shoald/shoald-process';
-import { poll } from './timing';
+import { poll } from '../timing';
 import { type StreamTarget } from './update-stream';
 
 /**

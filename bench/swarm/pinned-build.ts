@@ -2,7 +2,7 @@ import { cp, mkdtemp, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sleep } from './timing';
+import { sleep } from '../timing';
 
 /**
  * A private copy of the build for the whole run. The benchmark restarts managers dozens of

@@ -46,7 +46,7 @@ import {
 } from './outcomes';
 import { type PinnedBuild, pinBuild } from './pinned-build';
 import { formatMs, formatTable, summarizeTrials, verdict } from './report';
-import { now, poll, sleep, step } from './timing';
+import { now, poll, sleep, step } from '../timing';
 import { UpdateStream } from './update-stream';
 
 const PEER =

@@ -1,6 +1,6 @@
 import { engineErrorMessage } from '../api/engine.client';
 import { type Outcome, type Phase } from './outcomes';
-import { now as monotonicNow, sleep as realSleep } from './timing';
+import { now as monotonicNow, sleep as realSleep } from '../timing';
 
 /**
  * One client updating one service at a steady pace, the way an operator's script or a CI job

@@ -9,6 +9,7 @@ import {
   subjectOf,
   validity,
   type CertificateSubject,
+  type NodeCertificateFields,
 } from './x509-common';
 
 /**
@@ -38,20 +39,8 @@ export interface NodeCertificate {
   keyPem: string;
 }
 
-export interface NodeCertificateRequest {
-  /** Becomes the CN. */
-  nodeId: string;
-  /** Becomes the OU: swarm-manager or swarm-worker in production; tests may use others. */
-  role: string;
-  /** Becomes the O. */
-  clusterId?: string;
-  validDays?: number;
-  /** Subject alternative names; default 127.0.0.1 and localhost. */
-  ips?: string[];
-  dnsNames?: string[];
-  /** Milliseconds since the epoch; injected for tests. */
-  now?: number;
-}
+/** What issueNodeCertificate is asked for: the same fields the CA decides for a CSR. */
+export type NodeCertificateRequest = NodeCertificateFields;
 
 export { DEFAULT_NODE_CERT_DAYS, type CertificateSubject } from './x509-common';
 export const DEFAULT_ROOT_CA_YEARS = 20;

@@ -44,12 +44,17 @@ export function generateKeys(): Promise<webcrypto.CryptoKeyPair> {
 
 /** What the CA decides about a node certificate. Nothing here comes from the node. */
 export interface NodeCertificateFields {
+  /** Becomes the CN. */
   nodeId: string;
+  /** Becomes the OU: swarm-manager or swarm-worker in production; tests may use others. */
   role: string;
+  /** Becomes the O. */
   clusterId?: string;
   validDays?: number;
+  /** Subject alternative names; default 127.0.0.1 and localhost. */
   ips?: string[];
   dnsNames?: string[];
+  /** Milliseconds since the epoch; injected for tests. */
   now?: number;
 }
 
