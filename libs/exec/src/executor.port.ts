@@ -47,6 +47,40 @@ export interface Controller {
    * one; true when adopted (then wait() follows it and start() must not be called).
    */
   adopt?(): Promise<boolean>;
+  /**
+   * The task's output, oldest first (optional capability, detected at run time). Works for a
+   * task that has ended too, as long as remove() has not run. Ends when the output ends, or,
+   * with `follow`, when the task ends or `signal` aborts.
+   */
+  logs?(opts: LogOptions): AsyncIterable<LogEntry>;
+}
+
+export interface LogOptions {
+  /** Keep streaming new output until the task ends or `signal` aborts. */
+  follow: boolean;
+  /** Only the last N lines (per task, both streams together); all when undefined. */
+  tail?: number;
+  /** Only entries at or after this time (ms since the epoch). */
+  sinceMs?: number;
+  /** Whether entries must carry their timestamp. */
+  timestamps: boolean;
+  signal: AbortSignal;
+}
+
+export interface LogEntry {
+  stream: 'stdout' | 'stderr';
+  /** One line, with its newline when it had one. */
+  data: Buffer;
+  /** RFC 3339 with nanoseconds, when the engine records one. */
+  timestamp?: string;
+}
+
+/**
+ * Thrown by logs() for an option the engine cannot honour (the process executor keeps no
+ * per-line timestamps), so the API can answer 400 with the reason.
+ */
+export class LogOptionUnsupportedError extends Error {
+  override readonly name = 'LogOptionUnsupportedError';
 }
 
 /** The states an agent moves a task through, in order. */

@@ -4,8 +4,11 @@ import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type ContainerSpec, type Task } from '@shoal/api';
 import { type Logger } from '@shoal/common';
-import { type Controller, type ExitStatus } from '../executor.port';
+import { type Controller, type ExitStatus, type LogEntry, type LogOptions } from '../executor.port';
 import { commandLine, resolveProgram, signalExitCode, stopSignal, taskEnv } from './command';
+import { HealthChecker, type HealthTimers } from './health.checker';
+import { type HealthSettings, healthSettings } from './health.config';
+import { runHealthProbe } from './health.probe';
 import {
   type ProcessIdentity,
   isAlive,
@@ -14,11 +17,15 @@ import {
   signalGroup,
   writePidFile,
 } from './proc';
+import { checkProcessLogOptions, readTaskLogs } from './task-logs.reader';
 
 /** How often wait() checks /proc for an adopted process, which is not our child. */
 export const ADOPTED_POLL_MS = 250;
 
 export const ADOPTED_EXIT_REASON = 'exit status unknown (process adopted after an agent restart)';
+
+/** wait()'s error when the healthcheck killed the task: swarmkit's text, which users know. */
+export const UNHEALTHY_MESSAGE = 'container unhealthy';
 
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -27,6 +34,10 @@ export interface ProcessControllerOptions {
   /** The executor's state directory; the task's files live in `<stateDir>/tasks/<taskId>`. */
   stateDir: string;
   logger: Logger;
+  /** Timers for the healthcheck; real ones unless a test passes fakes. */
+  healthTimers?: HealthTimers;
+  /** How often logs() in follow mode looks for new output; 100 ms unless given. */
+  logPollMs?: number;
 }
 
 /**
@@ -44,6 +55,11 @@ export class ProcessController implements Controller {
   private child?: ChildProcess;
   private exited?: Promise<ExitStatus>;
   private exitStatus?: ExitStatus;
+  private readonly health: { settings?: HealthSettings; error?: Error };
+  private readonly healthTimers?: HealthTimers;
+  private readonly logPollMs?: number;
+  private healthChecker?: HealthChecker;
+  private unhealthy = false;
 
   constructor(opts: ProcessControllerOptions) {
     const id = opts.task.ID ?? '';
@@ -53,6 +69,14 @@ export class ProcessController implements Controller {
     this.taskDir = path.join(opts.stateDir, 'tasks', id);
     this.spec = opts.task.Spec?.ContainerSpec ?? {};
     this.logger = opts.logger.child({ task: id });
+    this.healthTimers = opts.healthTimers;
+    this.logPollMs = opts.logPollMs;
+    // Kept, not thrown: a controller must be cheap to make, and prepare() reports it as failed.
+    try {
+      this.health = { settings: healthSettings(this.spec.HealthCheck) };
+    } catch (e) {
+      this.health = { error: e as Error };
+    }
   }
 
   get pidFile(): string {
@@ -65,12 +89,14 @@ export class ProcessController implements Controller {
   }
 
   async prepare(): Promise<void> {
+    if (this.health.error) throw this.health.error;
     await mkdir(this.taskDir, { recursive: true });
     await this.resolve();
   }
 
   async start(): Promise<void> {
     if (this.exited) throw new Error('process executor: task already started');
+    if (this.health.error) throw this.health.error;
     const { program, args, resolved, env, cwd } = await this.resolve();
     await mkdir(this.taskDir, { recursive: true });
     const out = await open(path.join(this.taskDir, 'stdout.log'), 'a');
@@ -91,6 +117,7 @@ export class ProcessController implements Controller {
               ? { exitCode: code }
               : { exitCode: signalExitCode(signal ?? 'SIGKILL'), reason: `killed by ${signal}` };
           this.exitStatus = status;
+          this.stopHealthChecks();
           this.logger.info('task process exited', { pid: child.pid, ...status });
           resolve(status);
         });
@@ -122,16 +149,26 @@ export class ProcessController implements Controller {
       }
     }
     this.logger.info('task process started', { pid, program: resolved });
+    this.startHealthChecks(env, cwd);
   }
 
+  /**
+   * Resolves with the exit status; rejects with Error('container unhealthy') when the
+   * healthcheck found the task unhealthy and killed it, as swarmkit fails such a task.
+   */
   wait(): Promise<ExitStatus> {
     if (!this.exited) {
       return Promise.reject(new Error('process executor: task not started'));
     }
-    return this.exited;
+    return this.exited.then((status) => {
+      if (this.unhealthy) throw new Error(UNHEALTHY_MESSAGE);
+      return status;
+    });
   }
 
   async shutdown(gracePeriodMs: number): Promise<void> {
+    // Before the stop signal: a check failing while the task stops is not ill health.
+    this.stopHealthChecks();
     if (!(await this.running())) return;
     let signal: NodeJS.Signals;
     try {
@@ -154,6 +191,7 @@ export class ProcessController implements Controller {
   }
 
   async terminate(): Promise<void> {
+    this.stopHealthChecks();
     if (!(await this.running())) return;
     signalGroup(this.identity!.pid, 'SIGKILL');
     await this.exited;
@@ -171,7 +209,67 @@ export class ProcessController implements Controller {
     this.identity = id;
     this.exited = this.pollUntilGone(id);
     this.logger.info('adopted task process', { pid: id.pid });
+    if (this.health.error) {
+      this.logger.warn('not running its healthcheck', { error: this.health.error.message });
+    } else {
+      // Its start time is unknown here: the start period, if any, counts from the adoption.
+      this.startHealthChecks(taskEnv(this.spec), this.spec.Dir || this.taskDir);
+    }
     return true;
+  }
+
+  /**
+   * The task's output from stdout.log and stderr.log; see readTaskLogs() for the order of the
+   * two streams and how follow works. Throws LogOptionUnsupportedError at once for
+   * `timestamps` or `sinceMs`, which these files cannot honour. Works after the task has ended
+   * and from a fresh controller (after an agent restart), until remove().
+   */
+  logs(opts: LogOptions): AsyncIterable<LogEntry> {
+    checkProcessLogOptions(opts);
+    return readTaskLogs(
+      {
+        stdoutPath: path.join(this.taskDir, 'stdout.log'),
+        stderrPath: path.join(this.taskDir, 'stderr.log'),
+        alive: () => this.taskAlive(),
+        pollMs: this.logPollMs,
+      },
+      opts,
+    );
+  }
+
+  /** Whether the task's process runs, also for a controller that neither started nor adopted it. */
+  private async taskAlive(): Promise<boolean> {
+    if (this.exited) return this.running();
+    const id = await readPidFile(this.pidFile);
+    return id !== undefined && (await isAlive(id));
+  }
+
+  private startHealthChecks(env: Record<string, string>, cwd: string): void {
+    const settings = this.health.settings;
+    if (!settings || this.exitStatus) return;
+    this.healthChecker = new HealthChecker({
+      settings,
+      probe: (signal) => runHealthProbe(settings.command, { env, cwd }, signal),
+      onUnhealthy: (last) => {
+        this.unhealthy = true;
+        this.logger.warn('task is unhealthy, killing it', {
+          retries: settings.retries,
+          lastExitCode: last.exitCode,
+          lastOutput: last.output,
+        });
+        this.terminate().catch((e: unknown) =>
+          this.logger.error('cannot kill unhealthy task', { error: (e as Error).message }),
+        );
+      },
+      timers: this.healthTimers,
+      logger: this.logger,
+    });
+    this.healthChecker.start();
+  }
+
+  private stopHealthChecks(): void {
+    this.healthChecker?.stop();
+    this.healthChecker = undefined;
   }
 
   /**
@@ -193,6 +291,7 @@ export class ProcessController implements Controller {
         }
         const status: ExitStatus = { exitCode: -1, reason: ADOPTED_EXIT_REASON };
         this.exitStatus = status;
+        this.stopHealthChecks();
         this.logger.info('adopted task process exited', { pid: id.pid });
         resolve(status);
       };

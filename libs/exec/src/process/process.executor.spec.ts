@@ -1,10 +1,23 @@
-import { mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  mkdtemp,
+  readdir,
+  readFile,
+  realpath,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type ContainerSpec, type Task } from '@shoal/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Controller } from '../executor.port';
-import { ADOPTED_EXIT_REASON, type ProcessController } from './process.controller';
+import {
+  ADOPTED_EXIT_REASON,
+  type ProcessController,
+  UNHEALTHY_MESSAGE,
+} from './process.controller';
 import { ProcessExecutor } from './process.executor';
 
 let stateDir: string;
@@ -187,5 +200,75 @@ describe('ProcessExecutor', () => {
 
   it('rejects a task ID that would escape the state directory', () => {
     expect(() => executor.controller(task({ Command: ['sh'] }, '../x'))).toThrow(/invalid task ID/);
+  });
+
+  describe('healthcheck', () => {
+    const MS = 1_000_000; // nanoseconds
+    const fast = { Interval: 50 * MS, Timeout: 2000 * MS, Retries: 2 };
+
+    /** Settles to the outcome of wait() without throwing, so a test can inspect it. */
+    const outcome = (ctl: Controller) =>
+      ctl.wait().then(
+        (status) => ({ status }),
+        (e: unknown) => ({ error: (e as Error).message }),
+      );
+
+    it('kills the task and wait() rejects "container unhealthy" once the check keeps failing', async () => {
+      const dir = await mkdtemp(path.join(stateDir, 'work-'));
+      await writeFile(path.join(dir, 'healthy'), '');
+      const ctl = executor.controller(
+        task({
+          Command: ['sh', '-c', 'sleep 30 & wait'],
+          Env: ['MARK=healthy'],
+          Dir: dir,
+          // Relative path and $MARK: the check runs in the task's Dir and Env.
+          HealthCheck: { Test: ['CMD-SHELL', 'test -f "$MARK"'], ...fast },
+        }),
+      );
+      const pid = await run(ctl);
+      let settled = false;
+      const result = outcome(ctl).finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 400)); // several passing checks
+      expect(settled).toBe(false);
+      await unlink(path.join(dir, 'healthy'));
+      const t0 = Date.now();
+      expect(await result).toEqual({ error: UNHEALTHY_MESSAGE });
+      expect(Date.now() - t0).toBeLessThan(3000);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await liveMembersOfGroup(pid)).toEqual([]);
+    });
+
+    it('shutdown() of a healthy task is a shutdown, not ill health; CMD form works', async () => {
+      const dir = await mkdtemp(path.join(stateDir, 'work-'));
+      const mark = path.join(dir, 'healthy');
+      await writeFile(mark, '');
+      const ctl = executor.controller(
+        task({
+          Command: ['sleep', '30'],
+          HealthCheck: { Test: ['CMD', 'test', '-f', mark], ...fast },
+        }),
+      );
+      await run(ctl);
+      const result = outcome(ctl);
+      await new Promise((r) => setTimeout(r, 300));
+      await ctl.shutdown(1000);
+      await unlink(mark); // would fail every check, were any still running
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await result).toEqual({
+        status: { exitCode: 143, reason: 'killed by SIGTERM' },
+      });
+    });
+
+    it('NONE disables it; an invalid Test fails prepare() naming the accepted forms', async () => {
+      const none = executor.controller(
+        task({ Command: ['sh', '-c', 'exit 0'], HealthCheck: { Test: ['NONE'], ...fast } }),
+      );
+      await run(none);
+      expect(await none.wait()).toEqual({ exitCode: 0 });
+      const bad = executor.controller(
+        task({ Command: ['true'], HealthCheck: { Test: ['SHELL', 'x'] } }),
+      );
+      await expect(bad.prepare()).rejects.toThrow(/expected \["NONE"\], \["CMD", program/);
+    });
   });
 });
