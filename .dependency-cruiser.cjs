@@ -33,7 +33,7 @@ module.exports = {
         'The store, scheduler and orchestrators run deterministically on an injected clock: no I/O, no timers, no framework.',
       severity: 'error',
       from: {
-        path: '^libs/(store|scheduler|orchestrator)/src/',
+        path: '^libs/(store|scheduler|orchestrator)/src/|^libs/dispatcher/src/core/',
         pathNot: '\\.(spec|module)\\.ts$',
       },
       to: { path: impure, dependencyTypesNot: ['type-only'] },

@@ -16,6 +16,7 @@ export default defineConfig({
       { find: /^@shoal\/ca(\/.*)?$/, replacement: `${lib('ca')}$1` },
       { find: /^@shoal\/exec(\/.*)?$/, replacement: `${lib('exec')}$1` },
       { find: /^@shoal\/scheduler(\/.*)?$/, replacement: `${lib('scheduler')}$1` },
+      { find: /^@shoal\/dispatcher(\/.*)?$/, replacement: `${lib('dispatcher')}$1` },
       { find: /^@shoal\/orchestrator(\/.*)?$/, replacement: `${lib('orchestrator')}$1` },
     ],
   },

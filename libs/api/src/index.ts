@@ -2,6 +2,7 @@ export {
   PROTO_DIR,
   PROTO_LOADER_OPTIONS,
   loadCaProto,
+  loadDispatcherProto,
   loadManagerProto,
   loadProto,
   loadRaftProto,
@@ -13,6 +14,20 @@ export {
 export type { ProtoGrpcType as RaftProtoGrpcType } from './generated/raft';
 export type { ProtoGrpcType as ManagerProtoGrpcType } from './generated/manager';
 export type { ProtoGrpcType as CaProtoGrpcType } from './generated/ca';
+export type { ProtoGrpcType as DispatcherProtoGrpcType } from './generated/dispatcher';
+// shoal.dispatcher.v1: no name clashes with our own types, but the same Pb prefix.
+export type {
+  DispatcherClient as PbDispatcherClient,
+  DispatcherHandlers as PbDispatcherHandlers,
+} from './generated/shoal/dispatcher/v1/Dispatcher';
+export type { SessionMessage as PbSessionMessage } from './generated/shoal/dispatcher/v1/SessionMessage';
+export type { LogSubscription__Output as PbLogSubscriptionOut } from './generated/shoal/dispatcher/v1/LogSubscription';
+export type {
+  AssignmentsMessage as PbAssignmentsMessage,
+  AssignmentsMessage__Output as PbAssignmentsMessageOut,
+} from './generated/shoal/dispatcher/v1/AssignmentsMessage';
+export type { PublishLogsMessage__Output as PbPublishLogsMessageOut } from './generated/shoal/dispatcher/v1/PublishLogsMessage';
+export type { LogLine as PbLogLine } from './generated/shoal/dispatcher/v1/LogLine';
 export type {
   NodeCAClient as PbNodeCaClient,
   NodeCADefinition as PbNodeCaDefinition,

@@ -2,6 +2,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { type ProtoGrpcType as CaProtoGrpcType } from './generated/ca';
+import { type ProtoGrpcType as DispatcherProtoGrpcType } from './generated/dispatcher';
 import { type ProtoGrpcType as ManagerProtoGrpcType } from './generated/manager';
 import { type ProtoGrpcType as RaftProtoGrpcType } from './generated/raft';
 
@@ -55,4 +56,12 @@ let caProto: CaProtoGrpcType | undefined;
 export function loadCaProto(): CaProtoGrpcType {
   caProto ??= loadProto<CaProtoGrpcType>('ca.proto');
   return caProto;
+}
+
+let dispatcherProto: DispatcherProtoGrpcType | undefined;
+
+/** The shoal.dispatcher.v1 package: agents and the leader's dispatcher. */
+export function loadDispatcherProto(): DispatcherProtoGrpcType {
+  dispatcherProto ??= loadProto<DispatcherProtoGrpcType>('dispatcher.proto');
+  return dispatcherProto;
 }

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePorts } from '../free-port';
+import { killTaskProcesses } from './task-processes';
 import { unixRequest } from './unix-http';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -60,9 +61,10 @@ export class ShoaldProcess {
     return this.tempDir;
   }
 
-  /** Stops the daemon (SIGTERM) and removes its temp dir. */
+  /** Stops the daemon (SIGTERM), kills the tasks it left running and removes its temp dir. */
   async dispose(): Promise<void> {
     await this.stop();
+    await killTaskProcesses(this.o.stateDir);
     if (this.tempDir) await rm(this.tempDir, { recursive: true, force: true });
   }
 
@@ -84,6 +86,11 @@ export class ShoaldProcess {
         this.o.listenAddr,
         '--log-level',
         'warn',
+        // Tasks run as host processes unless a test asks for the docker executor: `auto`
+        // would pick docker wherever CI's dockerd runs.
+        ...(this.o.extraArgs?.some((a) => a.startsWith('--executor'))
+          ? []
+          : ['--executor', 'process']),
         ...(this.o.extraArgs ?? []),
       ],
       { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.o.env } },

@@ -45,6 +45,7 @@ import {
 import { CertificateRenewer } from './certificate-renewer';
 import { ManagerNode } from './manager.node';
 import { describeHost } from './node-description';
+import { NodeAgent } from './node-agent';
 import { StateDir, type NodeState } from './state-dir';
 
 /** Docker's text for a locked manager. */
@@ -86,10 +87,18 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
   private transition: Promise<unknown> = Promise.resolve();
   private readonly stateDir: StateDir;
   private readonly log: Logger;
+  private readonly agent: NodeAgent;
 
   constructor(private readonly o: DaemonRuntimeOptions) {
     this.stateDir = new StateDir(o.config.stateDir);
     this.log = o.logger.child({ component: 'swarm' });
+    this.agent = new NodeAgent({
+      stateDir: o.config.stateDir,
+      executor: o.config.executor,
+      version: o.version,
+      clock: o.clock,
+      logger: o.logger,
+    });
   }
 
   /** On start: rejoin the swarm this node was in before it stopped or crashed. */
@@ -185,6 +194,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     clearInterval(this.roleTimer);
     this.renewer?.stop();
     return this.serialize(async () => {
+      await this.agent.stop();
       const m = this.managerNode;
       this.managerNode = undefined;
       await m?.stop({ transferLeadership: true });
@@ -392,6 +402,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     this.managerNode = undefined;
     this.state = 'inactive';
     this.node = undefined;
+    await this.agent.leave();
     await m?.stop();
     await this.stateDir.removeSwarmState();
     this.log.info('left the swarm');
@@ -407,12 +418,16 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
     this.renewer = new CertificateRenewer({
       stateDir: this.stateDir,
       managers: () => this.managerNode?.members().map((m) => m.addr) ?? this.node?.managers ?? [],
-      onRenewed: (material) => this.managerNode?.updateTlsMaterial(material),
+      onRenewed: (material) => {
+        this.managerNode?.updateTlsMaterial(material);
+        this.agent.updateTlsMaterial(material);
+      },
       logger: this.log,
     });
     this.renewer.start().catch((err: Error) => {
       this.log.warn('certificate renewal could not be scheduled', { err: err.message });
     });
+    this.startAgent();
     clearInterval(this.roleTimer);
     this.roleTimer = setInterval(() => {
       if (this.roleCheck) return;
@@ -421,6 +436,38 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
         .finally(() => (this.roleCheck = undefined));
     }, ROLE_CHECK_MS);
     this.roleTimer.unref();
+  }
+
+  /** Every node runs the agent, from the moment it is in a swarm. */
+  private startAgent(): void {
+    this.tlsMaterial()
+      .then((material) =>
+        this.agent.ensureStarted(
+          material,
+          () => this.agentManagers(),
+          (addrs) => this.rememberManagers(addrs),
+        ),
+      )
+      .catch((err: Error) => this.log.error('the agent did not start', { err: err.message }));
+  }
+
+  /** Where the agent looks for the dispatcher: this manager first, then the others. */
+  private agentManagers(): string[] {
+    const node = this.node;
+    if (!node) return [];
+    const m = this.managerNode;
+    const list = m ? [node.advertiseAddr, ...m.members().map((x) => x.addr)] : [];
+    return [...new Set([...list, ...(node.managers ?? [])].filter(Boolean))];
+  }
+
+  /** The managers a session reported, kept so that a restart knows where to go. */
+  private rememberManagers(addrs: string[]): void {
+    const node = this.node;
+    if (!node || JSON.stringify(node.managers) === JSON.stringify(addrs)) return;
+    node.managers = addrs;
+    this.stateDir
+      .writeNodeState(node)
+      .catch((err: Error) => this.log.warn('manager list not saved', { err: err.message }));
   }
 
   private async checkRole(): Promise<void> {
@@ -496,6 +543,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
         const { csrPem, keyPem } = await createCertificateRequest();
         const { certPem } = await renewNodeCertificate(addr, material, csrPem);
         await this.stateDir.writeCertificates({ 'node.crt': certPem, 'node.key': keyPem });
+        this.agent.updateTlsMaterial(await this.tlsMaterial());
         node.role = role;
         node.managers = managers;
         await this.stateDir.writeNodeState(node);

@@ -1,4 +1,5 @@
 import { type Clock, type IdGenerator, type Logger } from '@shoal/common';
+import { Dispatcher, LogBroker, type TimerPort } from '@shoal/dispatcher';
 import { ReplicatedOrchestrator } from '@shoal/orchestrator';
 import { NotLeaderError, type RaftDriver } from '@shoal/raft';
 import { Scheduler } from '@shoal/scheduler';
@@ -8,9 +9,16 @@ import { toApiError } from './raft-errors';
 /** How often due restarts are looked for (the orchestrator reports when the next one is due). */
 const TICK_MS = 250;
 
+const realTimers: TimerPort = {
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
+
 /**
- * The components that run only on the leader (BRIEF decision 5): the replicated orchestrator
- * and the scheduler. They are built fresh when this node becomes leader, only after it has
+ * The components that run only on the leader (BRIEF decision 5): the replicated orchestrator,
+ * the scheduler, and the dispatcher with its log broker. They are built fresh when this node becomes leader, only after it has
  * applied its whole log, and stopped when it steps down. Their writes go straight to this
  * node's Raft and are never forwarded: a deposed leader's orchestrator must fail rather than
  * hand its decisions to the new leader, which runs its own.
@@ -19,6 +27,8 @@ export class LeaderServices {
   private running?: {
     orchestrator: ReplicatedOrchestrator;
     scheduler: Scheduler;
+    dispatcher: Dispatcher;
+    logs: LogBroker;
     timer: NodeJS.Timeout;
   };
   /** Bumped on every leadership change, so a start that finishes late knows it is stale. */
@@ -75,11 +85,20 @@ export class LeaderServices {
       clock: this.clock,
       onError: (err) => this.log.warn('scheduler write failed', { err: (err as Error).message }),
     });
+    const dispatcher = new Dispatcher({
+      store,
+      clock: this.clock,
+      timers: realTimers,
+      newId: this.newId,
+      logger: this.log.child({ component: 'dispatcher' }),
+    });
+    const logs = new LogBroker(dispatcher, this.newId, this.log.child({ component: 'logs' }));
+    dispatcher.start();
     orchestrator.start();
     scheduler.start();
     const timer = setInterval(() => void orchestrator.tick(this.clock.now()), TICK_MS);
     timer.unref();
-    this.running = { orchestrator, scheduler, timer };
+    this.running = { orchestrator, scheduler, dispatcher, logs, timer };
     this.log.info('leader services started');
   }
 
@@ -88,9 +107,17 @@ export class LeaderServices {
     if (!r) return;
     this.running = undefined;
     clearInterval(r.timer);
+    r.logs.stop();
+    r.dispatcher.stop();
     r.orchestrator.stop();
     void r.scheduler.stop();
     this.log.info('leader services stopped');
+  }
+
+  /** The dispatcher and log broker while this node leads and they run. */
+  dispatch(): { dispatcher: Dispatcher; logs: LogBroker } | undefined {
+    const r = this.running;
+    return r ? { dispatcher: r.dispatcher, logs: r.logs } : undefined;
   }
 
   stop(): void {

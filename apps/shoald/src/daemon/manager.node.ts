@@ -7,7 +7,8 @@ import {
   type RaftMemberAddress,
 } from '@shoal/raft';
 import { MemoryStore } from '@shoal/store';
-import { nodeCaService, type NodeTlsMaterial } from '@shoal/ca/grpc';
+import { nodeCaService, peerCertificateAuthorizer, type NodeTlsMaterial } from '@shoal/ca/grpc';
+import { dispatcherService } from '@shoal/dispatcher';
 import { type StoredCluster, type StoredNode } from '../control/stored.types';
 import {
   clusterPortCredentials,
@@ -85,6 +86,10 @@ export class ManagerNode implements ManagerHandle {
     // Removed nodes are listed in the cluster object, and a demoted manager's certificate
     // still says manager until it is re-issued: both are refused. A node merely absent from
     // this manager's store (it may still be replaying the log) is not.
+    const isRemoved = (nodeId: string) =>
+      ref.manager?.store.view((tx) =>
+        (tx.list<StoredCluster>('cluster')[0]?.RemovedNodes ?? []).includes(nodeId),
+      ) ?? false;
     const isDenied = (nodeId: string) =>
       ref.manager?.store.view(
         (tx) =>
@@ -109,6 +114,13 @@ export class ManagerNode implements ManagerHandle {
           },
           { logger: o.logger.child({ component: 'node-ca' }) },
         ),
+        dispatcherService({
+          current: () => ref.manager?.dispatch(),
+          leaderAddr: () => ref.manager?.leaderAddr(),
+          // Agents of either role; removed nodes are refused.
+          authorizePeer: peerCertificateAuthorizer({ caPem: material.caPem, isDenied: isRemoved }),
+          logger: o.logger.child({ component: 'dispatcher' }),
+        }),
       ],
     });
     const proposer = new ForwardingProposer(getDriver, credentials.client, FORWARD_TIMEOUT_MS);
@@ -210,6 +222,17 @@ export class ManagerNode implements ManagerHandle {
 
   leaderId(): string | undefined {
     return this.driver.leaderId();
+  }
+
+  /** The leader's cluster address, as Raft knows it. */
+  leaderAddr(): string | undefined {
+    const s = this.driver.status();
+    return s.members.find((m) => m.id === s.leader)?.address;
+  }
+
+  /** The leader's dispatcher and log broker, when this node leads. */
+  dispatch(): ReturnType<LeaderServices['dispatch']> {
+    return this.leaderServices?.dispatch();
   }
 
   isLeader(): boolean {

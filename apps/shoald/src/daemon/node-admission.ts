@@ -1,3 +1,4 @@
+import { sanitizeNodeDescription } from '@shoal/dispatcher';
 import { isIP } from 'node:net';
 import {
   InvalidJoinTokenError,
@@ -57,7 +58,7 @@ export class StoreNodeAdmission implements NodeCaPolicy {
       tx.create<StoredNode>('node', {
         ID: nodeId,
         Spec: { Labels: {}, Role: role, Availability: availability },
-        Description: nodeDescription(req.descriptionJson),
+        Description: sanitizeNodeDescription(req.descriptionJson) ?? {},
         // Workers report their state through the dispatcher (issue #5); until a session says
         // otherwise their state is unknown. A manager is ready once it serves Raft.
         Status: { State: role === 'manager' ? 'ready' : 'unknown', Addr: addr.host },
@@ -142,44 +143,6 @@ export class StoreNodeAdmission implements NodeCaPolicy {
       'it matches neither the worker nor the manager token of this swarm (tokens may have been rotated)',
     );
   }
-}
-
-/**
- * The description a joining node sent, reduced to the NodeDescription fields with the types
- * they must have: it comes from a node we have not trusted yet, and bad JSON must not fail
- * the join.
- */
-function nodeDescription(json: string): Record<string, unknown> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json || '{}');
-  } catch {
-    return {};
-  }
-  if (typeof raw !== 'object' || raw === null) return {};
-  const d = raw as Record<string, unknown>;
-  const str = (v: unknown) => (typeof v === 'string' ? v.slice(0, 255) : undefined);
-  const num = (v: unknown) =>
-    typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : undefined;
-  const obj = (v: unknown) =>
-    typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
-  const labels = Object.fromEntries(
-    Object.entries(obj(obj(d.Engine).Labels))
-      .filter(([, v]) => typeof v === 'string')
-      .slice(0, 64),
-  );
-  return {
-    Hostname: str(d.Hostname) ?? '',
-    Platform: {
-      Architecture: str(obj(d.Platform).Architecture) ?? '',
-      OS: str(obj(d.Platform).OS) ?? '',
-    },
-    Resources: {
-      NanoCPUs: num(obj(d.Resources).NanoCPUs) ?? 0,
-      MemoryBytes: num(obj(d.Resources).MemoryBytes) ?? 0,
-    },
-    Engine: { EngineVersion: str(obj(d.Engine).EngineVersion) ?? '', Labels: labels, Plugins: [] },
-  };
 }
 
 /** `swarm update --cert-expiry` (Spec.CAConfig.NodeCertExpiry, in ns); Swarm's 90 days if unset. */

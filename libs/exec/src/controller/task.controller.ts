@@ -25,6 +25,10 @@ export function nonZeroExitMessage(exitCode: number, reason?: string): string {
   return `task: non-zero exit (${exitCode})${reason ? `: ${reason}` : ''}`;
 }
 
+/** The error of a started task found gone when the agent came back. */
+export const ENDED_WHILE_AWAY =
+  'task: its workload ended while the agent was not running (exit status unknown)';
+
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -68,9 +72,12 @@ export class TaskController {
   /**
    * Runs the task to its end and resolves with the final status. If the executor's controller
    * adopts a task still running from before an agent restart, prepare() and start() are
-   * skipped and `running` is reported at once. May be called only once.
+   * skipped and `running` is reported at once. With `resumed` (the agent restarted and its
+   * saved state says the task had started), a task that cannot be adopted is not started
+   * again: its workload ended while the agent was away, so it is reported failed. May be
+   * called only once.
    */
-  async run(task: Task): Promise<TaskStatusReport> {
+  async run(task: Task, opts: { resumed?: boolean } = {}): Promise<TaskStatusReport> {
     if (this.runCalled) throw new Error('TaskController.run() may be called only once');
     this.runCalled = true;
     if (isTerminal(this.state)) return this.finished; // stopped before it ran
@@ -80,6 +87,8 @@ export class TaskController {
       if (c.adopt && (await c.adopt())) {
         this.settleEngine(true);
         this.emit('running', 'adopted');
+      } else if (opts.resumed) {
+        return this.finish('failed', 'failed', { err: ENDED_WHILE_AWAY });
       } else {
         this.emit('accepted', 'accepted');
         if (this.stopRequested) return this.stopped('stopped before preparing');

@@ -1,0 +1,101 @@
+import { type Clock, type Logger } from '@shoal/common';
+import { type DispatcherApi, type ManagerAddress } from '@shoal/dispatcher';
+import { type Executor } from '@shoal/exec';
+import { AgentSession } from './agent.session';
+import { type AgentStateStore, type SavedTask } from './agent-state.store';
+import { LogPublisher } from './log.publisher';
+import { StatusReporter } from './status.reporter';
+import { TaskWorker } from './task.worker';
+
+export interface AgentOptions {
+  executor: Executor;
+  state: AgentStateStore;
+  /** A client for the dispatcher of the manager at `addr`. */
+  connect(addr: string): DispatcherApi;
+  /** The managers known when the agent starts (cluster addresses). */
+  managers: string[];
+  /** The node's NodeDescription (Docker API JSON), engine included. */
+  describe(): Promise<Record<string, unknown>>;
+  /** Called when the manager list changes, to keep it for the next start. */
+  onManagers?(managers: ManagerAddress[]): void;
+  clock: Clock;
+  random(): number;
+  logger: Logger;
+}
+
+/**
+ * The agent that runs on every node (BRIEF decision 6): a dispatcher session, the task worker
+ * that runs the node's assignments on the executor, the status reporter, and the log publisher.
+ */
+export class Agent {
+  private readonly worker: TaskWorker;
+  private readonly reporter: StatusReporter;
+  private readonly session: AgentSession;
+  private readonly logs: LogPublisher;
+  private managers: string[];
+
+  constructor(o: AgentOptions) {
+    this.managers = [...o.managers];
+    const log = o.logger;
+    this.reporter = new StatusReporter((err) =>
+      log.debug('status report not delivered yet', { err: (err as Error).message }),
+    );
+    this.worker = new TaskWorker({
+      executor: o.executor,
+      state: o.state,
+      clock: o.clock,
+      report: (taskId, status) => this.reporter.report(taskId, status),
+      logger: log,
+    });
+    this.logs = new LogPublisher(o.executor, (id) => this.worker.taskOf(id), log);
+    this.session = new AgentSession({
+      connect: (addr) => o.connect(addr),
+      managers: () => this.managers,
+      describe: async () => JSON.stringify(await o.describe()),
+      onOpen: (api, sessionId) =>
+        this.reporter.setSender({ send: (u) => api.updateTaskStatus(sessionId, u) }),
+      onClose: () => {
+        this.reporter.setSender(undefined);
+        this.logs.abortAll();
+      },
+      onAssignments: (msg) => this.worker.apply(msg),
+      onManagers: (managers) => {
+        if (managers.length === 0) return;
+        this.managers = managers.map((m) => m.addr);
+        o.onManagers?.(managers);
+      },
+      onLogSubscription: (api, sub) => this.logs.handle(api, sub),
+      random: o.random,
+      logger: log,
+    });
+  }
+
+  /** Re-adopts the tasks from before a restart, then connects. */
+  async start(): Promise<void> {
+    await this.worker.restore();
+    this.session.start();
+  }
+
+  /**
+   * Disconnects and leaves the tasks running, for the next agent to adopt (a restart or an
+   * upgrade of shoald must not restart workloads).
+   */
+  async stop(): Promise<void> {
+    this.worker.detach();
+    await this.session.stop();
+  }
+
+  /** `swarm leave`: stops every task and removes what it left on the engine. */
+  async stopAndRemoveTasks(): Promise<void> {
+    await this.session.stop();
+    await this.worker.stopAll();
+  }
+
+  get connected(): boolean {
+    return this.session.connected;
+  }
+
+  tasks(): SavedTask[] {
+    return this.worker.tasks();
+  }
+}

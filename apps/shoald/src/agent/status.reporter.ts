@@ -1,0 +1,105 @@
+import { type TaskStatus } from '@shoal/api';
+import { DispatcherCallError } from '@shoal/dispatcher';
+
+/** The batch bound on the agent's side; the dispatcher merges across agents. */
+const MAX_BATCH = 200;
+
+export interface StatusSender {
+  send(updates: readonly { taskId: string; statusJson: string }[]): Promise<void>;
+}
+
+/**
+ * Keeps the latest status of every task and sends what the manager has not acknowledged yet
+ * (issue 5: "retries until the manager acknowledges it"). A newer status replaces one still
+ * unsent; one sent but superseded before the ack is sent again. With no session, reports wait.
+ */
+export class StatusReporter {
+  private readonly latest = new Map<string, TaskStatus>();
+  private readonly unacked = new Set<string>();
+  private sender?: StatusSender;
+  private loop?: Promise<void>;
+
+  constructor(private readonly onError: (err: unknown) => void = () => undefined) {}
+
+  report(taskId: string, status: TaskStatus): void {
+    this.latest.set(taskId, status);
+    this.unacked.add(taskId);
+    this.kick();
+  }
+
+  forget(taskId: string): void {
+    this.latest.delete(taskId);
+    this.unacked.delete(taskId);
+  }
+
+  /** A session is open (or, with undefined, lost). */
+  setSender(sender: StatusSender | undefined): void {
+    this.sender = sender;
+    // Everything is sent again to a new session: the old one may have lost the last batch.
+    if (sender) for (const id of this.latest.keys()) this.unacked.add(id);
+    this.kick();
+  }
+
+  get pending(): number {
+    return this.unacked.size;
+  }
+
+  private kick(): void {
+    if (this.loop || !this.sender || this.unacked.size === 0) return;
+    this.loop = this.run().finally(() => {
+      this.loop = undefined;
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (this.sender && this.unacked.size > 0) {
+      const sender = this.sender;
+      const batch = [...this.unacked].slice(0, MAX_BATCH).map((taskId) => ({
+        taskId,
+        status: this.latest.get(taskId)!,
+      }));
+      const outcome = await this.sendBatch(sender, batch);
+      if (outcome === 'refused' && batch.length > 1) {
+        // One report the manager will never take refuses the whole batch: go one by one.
+        for (const b of batch) {
+          if ((await this.sendBatch(sender, [b])) === 'failed') return this.lost(sender);
+        }
+      } else if (outcome === 'failed') {
+        return this.lost(sender);
+      }
+    }
+  }
+
+  /** 'refused' reports are acknowledged too: the task is no longer this node's. */
+  private async sendBatch(
+    sender: StatusSender,
+    batch: readonly { taskId: string; status: TaskStatus }[],
+  ): Promise<'ok' | 'refused' | 'failed'> {
+    try {
+      await sender.send(
+        batch.map((b) => ({ taskId: b.taskId, statusJson: JSON.stringify(b.status) })),
+      );
+      this.ack(batch);
+      return 'ok';
+    } catch (err) {
+      this.onError(err);
+      if (
+        !(err instanceof DispatcherCallError) ||
+        (err.kind !== 'denied' && err.kind !== 'invalid')
+      )
+        return 'failed';
+      if (batch.length === 1) this.ack(batch);
+      return 'refused';
+    }
+  }
+
+  /** The session is probably gone; the next setSender() sends everything again. */
+  private lost(sender: StatusSender): void {
+    if (this.sender === sender) this.sender = undefined;
+  }
+
+  private ack(batch: readonly { taskId: string; status: TaskStatus }[]): void {
+    for (const b of batch)
+      if (this.latest.get(b.taskId) === b.status) this.unacked.delete(b.taskId);
+  }
+}

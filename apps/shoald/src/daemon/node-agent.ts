@@ -1,0 +1,98 @@
+import path from 'node:path';
+import {
+  NodeCertificateSource,
+  managerMtlsChannelCredentials,
+  type NodeTlsMaterial,
+} from '@shoal/ca/grpc';
+import { type Clock, type Logger } from '@shoal/common';
+import { GrpcDispatcherApi } from '@shoal/dispatcher';
+import { type Executor } from '@shoal/exec';
+import { Agent } from '../agent/agent';
+import { FileAgentState } from '../agent/agent-state.store';
+import { chooseExecutor } from '../agent/executor.choice';
+import { type ExecutorChoice } from '../config/daemon.config';
+import { describeHost } from './node-description';
+
+export interface NodeAgentOptions {
+  stateDir: string;
+  executor: ExecutorChoice;
+  version: string;
+  clock: Clock;
+  logger: Logger;
+}
+
+/**
+ * The agent's place in shoald: it picks the executor (once per process), gives the agent the
+ * node's certificate for mTLS to the dispatcher (following renewals), and starts and stops it
+ * with the node's membership. The agent runs on every node, managers included.
+ */
+export class NodeAgent {
+  private agent?: Agent;
+  private certificates?: NodeCertificateSource;
+  private executor?: Promise<Executor>;
+
+  constructor(private readonly o: NodeAgentOptions) {}
+
+  /** Starts the agent unless it runs. `managers` are cluster addresses, best first. */
+  async ensureStarted(
+    material: NodeTlsMaterial,
+    managers: () => string[],
+    onManagers: (addrs: string[]) => void,
+  ): Promise<void> {
+    if (this.agent) return;
+    this.executor ??= chooseExecutor(
+      this.o.executor,
+      path.join(this.o.stateDir, 'agent'),
+      this.o.logger,
+    );
+    const executor = await this.executor;
+    if (this.agent) return;
+    const source = new NodeCertificateSource(material);
+    this.certificates = source;
+    const credentials = managerMtlsChannelCredentials(source);
+    const known = managers();
+    this.agent = new Agent({
+      executor,
+      state: new FileAgentState(this.o.stateDir),
+      connect: (addr) => new GrpcDispatcherApi(addr, credentials),
+      managers: known,
+      describe: async () => {
+        const engine = await executor.describe();
+        const d = describeHost(this.o.version, engine.executor);
+        return {
+          ...d,
+          Resources: { NanoCPUs: engine.nanoCpus, MemoryBytes: engine.memoryBytes },
+          Engine: {
+            EngineVersion: engine.engineVersion,
+            Labels: { ...engine.labels, 'shoal.executor': engine.executor },
+            Plugins: [],
+          },
+        };
+      },
+      onManagers: (list) => onManagers(list.map((m) => m.addr)),
+      clock: this.o.clock,
+      random: Math.random,
+      logger: this.o.logger.child({ component: 'agent' }),
+    });
+    await this.agent.start();
+  }
+
+  /** A renewed certificate: the agent's next connections use it. */
+  updateTlsMaterial(material: NodeTlsMaterial): void {
+    this.certificates?.update(material);
+  }
+
+  /** shoald stops: the tasks keep running for the next start to adopt. */
+  async stop(): Promise<void> {
+    const a = this.agent;
+    this.agent = undefined;
+    await a?.stop();
+  }
+
+  /** `swarm leave`: the node's tasks are stopped and removed. */
+  async leave(): Promise<void> {
+    const a = this.agent;
+    this.agent = undefined;
+    await a?.stopAndRemoveTasks();
+  }
+}

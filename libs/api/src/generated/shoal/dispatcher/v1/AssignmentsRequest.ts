@@ -1,0 +1,10 @@
+// Original file: libs/api/src/proto/dispatcher.proto
+
+
+export interface AssignmentsRequest {
+  'sessionId'?: (string);
+}
+
+export interface AssignmentsRequest__Output {
+  'sessionId': (string);
+}

@@ -1,0 +1,10 @@
+// Original file: libs/api/src/proto/dispatcher.proto
+
+
+export interface HeartbeatRequest {
+  'sessionId'?: (string);
+}
+
+export interface HeartbeatRequest__Output {
+  'sessionId': (string);
+}

@@ -1,0 +1,10 @@
+// Original file: libs/api/src/proto/dispatcher.proto
+
+
+export interface HeartbeatResponse {
+  'periodMs'?: (number);
+}
+
+export interface HeartbeatResponse__Output {
+  'periodMs': (number);
+}

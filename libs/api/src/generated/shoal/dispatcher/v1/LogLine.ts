@@ -1,0 +1,28 @@
+// Original file: libs/api/src/proto/dispatcher.proto
+
+
+export interface LogLine {
+  'taskId'?: (string);
+  /**
+   * 1 stdout, 2 stderr (Docker's stream numbers).
+   */
+  'stream'?: (number);
+  'data'?: (Buffer | Uint8Array | string);
+  /**
+   * RFC 3339 with nanoseconds; empty when the engine keeps none.
+   */
+  'timestamp'?: (string);
+}
+
+export interface LogLine__Output {
+  'taskId': (string);
+  /**
+   * 1 stdout, 2 stderr (Docker's stream numbers).
+   */
+  'stream': (number);
+  'data': (Buffer);
+  /**
+   * RFC 3339 with nanoseconds; empty when the engine keeps none.
+   */
+  'timestamp': (string);
+}

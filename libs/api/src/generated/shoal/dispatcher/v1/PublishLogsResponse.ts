@@ -1,0 +1,8 @@
+// Original file: libs/api/src/proto/dispatcher.proto
+
+
+export interface PublishLogsResponse {
+}
+
+export interface PublishLogsResponse__Output {
+}
