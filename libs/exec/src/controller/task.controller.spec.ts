@@ -3,7 +3,7 @@ import { ManualClock } from '@shoal/common';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type ControllerScript, RecordingExecutor } from '../testing/recording.executor';
-import { type TaskStatusReport, TaskController } from './task.controller';
+import { type TaskStatusReport, TaskController, ENDED_WHILE_AWAY } from './task.controller';
 
 const task: Task = { ID: 't1', ServiceID: 's1', Slot: 1, DesiredState: 'running' };
 
@@ -172,6 +172,15 @@ describe('TaskController', () => {
     const { tc, engine } = setup({ adopt: false, exit: 0 });
     expect(await tc.run(task)).toMatchObject({ state: 'complete' });
     expect(engine().ops()).toEqual(['adopt', 'prepare', 'start', 'wait']);
+  });
+
+  it('after an agent restart, a started task that cannot be adopted fails; it is not rerun', async () => {
+    const { tc, engine } = setup({ adopt: false });
+    expect(await tc.run(task, { resumed: true })).toMatchObject({
+      state: 'failed',
+      err: ENDED_WHILE_AWAY,
+    });
+    expect(engine().ops()).toEqual(['adopt']);
   });
 
   it('may be run only once', async () => {

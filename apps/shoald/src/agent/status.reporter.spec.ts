@@ -1,0 +1,95 @@
+import { type TaskStatus } from '@shoal/api';
+import { DispatcherCallError } from '@shoal/dispatcher';
+import { describe, expect, it } from 'vitest';
+import { StatusReporter, type StatusSender } from './status.reporter';
+
+const tick = async () => {
+  for (let i = 0; i < 10; i++) await new Promise<void>((r) => setImmediate(r));
+};
+const st = (State: TaskStatus['State']): TaskStatus => ({ State });
+
+/** A sender that records batches and answers as told. */
+function sender(
+  answer: (batch: { taskId: string; statusJson: string }[]) => Promise<void> = async () =>
+    undefined,
+) {
+  const batches: { taskId: string; state: string }[][] = [];
+  const s: StatusSender = {
+    send: (batch) => {
+      batches.push(
+        batch.map((b) => ({
+          taskId: b.taskId,
+          state: (JSON.parse(b.statusJson) as TaskStatus).State!,
+        })),
+      );
+      return answer([...batch]);
+    },
+  };
+  return { s, batches };
+}
+
+describe('StatusReporter', () => {
+  it('holds reports while there is no session, then sends only the latest per task', async () => {
+    const r = new StatusReporter();
+    r.report('a', st('preparing'));
+    r.report('a', st('running'));
+    r.report('b', st('failed'));
+    const { s, batches } = sender();
+    r.setSender(s);
+    await tick();
+    expect(batches).toEqual([
+      [
+        { taskId: 'a', state: 'running' },
+        { taskId: 'b', state: 'failed' },
+      ],
+    ]);
+    expect(r.pending).toBe(0);
+  });
+
+  it('keeps what was not acknowledged and sends it all to the next session', async () => {
+    const r = new StatusReporter();
+    const down = sender(() => Promise.reject(new DispatcherCallError('unavailable', 'gone')));
+    r.setSender(down.s);
+    r.report('a', st('running'));
+    await tick();
+    expect(r.pending).toBe(1);
+    const up = sender();
+    r.setSender(up.s);
+    await tick();
+    expect(up.batches).toEqual([[{ taskId: 'a', state: 'running' }]]);
+    expect(r.pending).toBe(0);
+  });
+
+  it('a report refused for good does not block the others', async () => {
+    const r = new StatusReporter();
+    const { s, batches } = sender(async (batch) => {
+      if (batch.some((b) => b.taskId === 'moved'))
+        throw new DispatcherCallError('denied', 'not yours');
+    });
+    r.report('a', st('running'));
+    r.report('moved', st('running'));
+    r.report('b', st('running'));
+    r.setSender(s);
+    await tick();
+    expect(batches.at(-1)).toEqual([{ taskId: 'b', state: 'running' }]);
+    expect(r.pending).toBe(0);
+  });
+
+  it('a newer status reported while a batch is in flight is sent after it', async () => {
+    const r = new StatusReporter();
+    let release!: () => void;
+    const { s, batches } = sender((batch) =>
+      batch[0]!.statusJson.includes('starting')
+        ? new Promise((res) => (release = res))
+        : Promise.resolve(),
+    );
+    r.setSender(s);
+    r.report('a', st('starting'));
+    await tick();
+    r.report('a', st('running'));
+    release();
+    await tick();
+    expect(batches.map((b) => b[0]!.state)).toEqual(['starting', 'running']);
+    expect(r.pending).toBe(0);
+  });
+});
