@@ -2,7 +2,7 @@ import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import path from 'node:path';
-import { type ContainerSpec } from '@shoal/api';
+import { type ContainerSpec, type Task } from '@shoal/api';
 
 /** The PATH a task gets unless its Env sets one. */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -23,8 +23,10 @@ export function commandLine(spec: ContainerSpec): { program: string; args: strin
  * The task's environment: a minimal PATH, then the spec's `KEY=VALUE` entries. A bare `KEY`
  * takes its value from the agent's environment, as Docker takes it from the engine's.
  */
-export function taskEnv(spec: ContainerSpec): Record<string, string> {
-  const env: Record<string, string> = { PATH: DEFAULT_PATH };
+export function taskEnv(spec: ContainerSpec, task?: Task): Record<string, string> {
+  // A host process has no hostname or network of its own to tell replicas apart, so it is told
+  // who it is (as Nomad's NOMAD_ALLOC_INDEX does): a replica can, say, listen on base + slot.
+  const env: Record<string, string> = { PATH: DEFAULT_PATH, ...(task ? identityEnv(task) : {}) };
   for (const entry of spec.Env ?? []) {
     const eq = entry.indexOf('=');
     if (eq > 0) {
@@ -35,6 +37,22 @@ export function taskEnv(spec: ContainerSpec): Record<string, string> {
     }
   }
   return env;
+}
+
+/** SHOAL_TASK_ID, SHOAL_TASK_SLOT, SHOAL_TASK_NAME, SHOAL_SERVICE_ID, SHOAL_SERVICE_NAME, SHOAL_NODE_ID. */
+export function identityEnv(task: Task): Record<string, string> {
+  const service = (task as { ServiceAnnotations?: { Name?: string } }).ServiceAnnotations?.Name;
+  const pairs: [string, string | number | undefined][] = [
+    ['SHOAL_TASK_ID', task.ID],
+    ['SHOAL_TASK_SLOT', task.Slot],
+    ['SHOAL_TASK_NAME', task.Name],
+    ['SHOAL_SERVICE_ID', task.ServiceID],
+    ['SHOAL_SERVICE_NAME', service],
+    ['SHOAL_NODE_ID', task.NodeID],
+  ];
+  return Object.fromEntries(
+    pairs.filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => [k, String(v)]),
+  );
 }
 
 /**

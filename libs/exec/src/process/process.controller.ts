@@ -50,6 +50,7 @@ export interface ProcessControllerOptions {
 export class ProcessController implements Controller {
   readonly taskDir: string;
   private readonly spec: ContainerSpec;
+  private readonly task: Task;
   private readonly logger: Logger;
   private identity?: ProcessIdentity;
   private child?: ChildProcess;
@@ -67,6 +68,7 @@ export class ProcessController implements Controller {
       throw new Error(`process executor: invalid task ID "${id}"`);
     }
     this.taskDir = path.join(opts.stateDir, 'tasks', id);
+    this.task = opts.task;
     this.spec = opts.task.Spec?.ContainerSpec ?? {};
     this.logger = opts.logger.child({ task: id });
     this.healthTimers = opts.healthTimers;
@@ -213,7 +215,7 @@ export class ProcessController implements Controller {
       this.logger.warn('not running its healthcheck', { error: this.health.error.message });
     } else {
       // Its start time is unknown here: the start period, if any, counts from the adoption.
-      this.startHealthChecks(taskEnv(this.spec), this.spec.Dir || this.taskDir);
+      this.startHealthChecks(taskEnv(this.spec, this.task), this.spec.Dir || this.taskDir);
     }
     return true;
   }
@@ -307,7 +309,7 @@ export class ProcessController implements Controller {
     cwd: string;
   }> {
     const { program, args } = commandLine(this.spec);
-    const env = taskEnv(this.spec);
+    const env = taskEnv(this.spec, this.task);
     const cwd = this.spec.Dir || this.taskDir;
     const resolved = await resolveProgram(program, env.PATH ?? '', cwd);
     if (resolved === undefined) {
