@@ -144,6 +144,16 @@ describe('a swarm of 3 managers and 2 workers', () => {
         timeout: 10_000,
       })
       .toBe(200);
+    // Every agent moved to the new leader's dispatcher (the restarted one's too): all ready.
+    await expect
+      .poll(
+        async () =>
+          ((await api(survivor, 'GET', '/nodes')).json as { Status: { State: string } }[]).map(
+            (n) => n.Status.State,
+          ),
+        { timeout: 15_000 },
+      )
+      .toEqual(['ready', 'ready', 'ready', 'ready', 'ready']);
   });
 
   it('resumes with all its state after every node is killed at once', async () => {

@@ -1,75 +1,30 @@
-import { type Task } from '@shoal/api/swarm';
-import { ManualClock, nullLogger, objectIdGenerator, seededRandomBytes } from '@shoal/common';
-import { MemoryStore, type StoredObject } from '@shoal/store';
-import { DirectProposer } from '@shoal/store/testing/direct.proposer';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualTimers, settle } from '../testing/manual.timers';
+import {
+  dispatcherFixture,
+  type FixtureNode,
+  type FixtureTask,
+} from '../testing/dispatcher.fixture';
+import { settle } from '../testing/manual.timers';
 import { type AssignmentMessage } from './assignment.set';
 import {
-  Dispatcher,
+  type Dispatcher,
   ForeignTaskError,
   UnknownNodeError,
   UnknownSessionError,
   type SessionPush,
 } from './dispatcher';
 import { DEFAULT_HEARTBEAT_POLICY, heartbeatGraceMs } from './heartbeat.policy';
+import { type StatusBatchBounds } from './status.batcher';
 
-const T0 = 1_795_334_400_000;
 const GRACE = heartbeatGraceMs(1_000, DEFAULT_HEARTBEAT_POLICY);
-
-type StoredTask = Task & StoredObject;
-type StoredNode = StoredObject & {
-  Spec?: { Role?: string };
-  Status?: { State?: string; Addr?: string; Message?: string };
-};
 
 const running: Dispatcher[] = [];
 afterEach(() => running.splice(0).forEach((d) => d.stop()));
 
-async function setup(nodes: string[] = ['n1', 'n2']) {
-  const clock = new ManualClock(T0);
-  const timers = new ManualTimers(clock);
-  const proposer = new DirectProposer();
-  const store = new MemoryStore({
-    proposer,
-    clock,
-    newId: objectIdGenerator(seededRandomBytes(3)),
-  });
-  proposer.attach(store);
-  await store.update((tx) => {
-    for (const id of nodes)
-      tx.create<StoredNode>('node', {
-        ID: id,
-        Spec: { Role: 'worker' },
-        Status: { State: 'ready' },
-      });
-  });
-  const dispatcher = new Dispatcher({
-    store,
-    clock,
-    timers,
-    newId: objectIdGenerator(seededRandomBytes(4)),
-    logger: nullLogger,
-  });
-  dispatcher.start();
-  running.push(dispatcher);
-  return { clock, timers, proposer, store, dispatcher };
-}
-
-const node = (store: MemoryStore, id: string) => store.view((tx) => tx.get<StoredNode>('node', id));
-const task = (store: MemoryStore, id: string) => store.view((tx) => tx.get<StoredTask>('task', id));
-
-async function addTask(store: MemoryStore, id: string, nodeId: string, state = 'assigned') {
-  await store.update((tx) => {
-    tx.create<StoredTask>('task', {
-      ID: id,
-      NodeID: nodeId,
-      ServiceID: 's1',
-      Slot: 1,
-      DesiredState: 'running',
-      Status: { State: state as never },
-    });
-  });
+async function setup(nodes: string[] = ['n1', 'n2'], statusBatch?: StatusBatchBounds) {
+  const f = await dispatcherFixture({ nodes, ...(statusBatch ? { statusBatch } : {}) });
+  running.push(f.dispatcher);
+  return f;
 }
 
 async function open(d: Dispatcher, nodeId: string, pushes: SessionPush[] = []) {
@@ -80,14 +35,14 @@ async function open(d: Dispatcher, nodeId: string, pushes: SessionPush[] = []) {
 
 describe('Dispatcher sessions', () => {
   it('opening a session marks the node ready with its description and address', async () => {
-    const { store, dispatcher } = await setup();
+    const { dispatcher, node, store } = await setup();
     await store.update((tx) => {
-      const n = tx.get<StoredNode>('node', 'n1')!;
+      const n = tx.get<FixtureNode>('node', 'n1')!;
       tx.update('node', { ...structuredClone(n), Status: { State: 'down' } });
     });
     const s = await open(dispatcher, 'n1');
     expect(s.heartbeatPeriodMs).toBe(1_000);
-    const n = node(store, 'n1') as StoredNode & { Description?: { Hostname?: string } };
+    const n = node('n1') as FixtureNode & { Description?: { Hostname?: string } };
     expect(n.Status).toMatchObject({ State: 'ready', Addr: '10.0.0.1' });
     expect(n.Description?.Hostname).toBe('n1-host');
   });
@@ -115,13 +70,13 @@ describe('Dispatcher sessions', () => {
 
 describe('Dispatcher heartbeats', () => {
   it('marks a node down once it misses its grace period, and not before', async () => {
-    const { store, dispatcher, timers } = await setup(['n1']);
+    const { dispatcher, node, timers } = await setup(['n1']);
     const pushes: SessionPush[] = [];
     await open(dispatcher, 'n1', pushes);
     await timers.advance(GRACE - 1);
-    expect(node(store, 'n1')?.Status?.State).toBe('ready');
+    expect(node('n1')?.Status?.State).toBe('ready');
     await timers.advance(1);
-    expect(node(store, 'n1')?.Status).toMatchObject({
+    expect(node('n1')?.Status).toMatchObject({
       State: 'down',
       Message: 'heartbeat failure',
     });
@@ -129,40 +84,40 @@ describe('Dispatcher heartbeats', () => {
   });
 
   it('keeps a beating node ready', async () => {
-    const { store, dispatcher, timers } = await setup(['n1']);
+    const { dispatcher, node, timers } = await setup(['n1']);
     const s = await open(dispatcher, 'n1');
     for (let i = 0; i < 10; i++) {
       await timers.advance(1_000);
       dispatcher.heartbeat('n1', s.sessionId);
     }
-    expect(node(store, 'n1')?.Status?.State).toBe('ready');
+    expect(node('n1')?.Status?.State).toBe('ready');
   });
 
   it('gives every node a fresh grace period when it starts (a new leader)', async () => {
-    const { store, timers } = await setup(['n1', 'n2']);
+    const { node, timers } = await setup(['n1', 'n2']);
     // n1 and n2 never connect to this dispatcher: down after one grace period from its start.
     await timers.advance(GRACE - 1);
-    expect(node(store, 'n1')?.Status?.State).toBe('ready');
+    expect(node('n1')?.Status?.State).toBe('ready');
     await timers.advance(1);
-    expect(node(store, 'n1')?.Status?.State).toBe('down');
-    expect(node(store, 'n2')?.Status?.State).toBe('down');
+    expect(node('n1')?.Status?.State).toBe('down');
+    expect(node('n2')?.Status?.State).toBe('down');
   });
 
   it('a node marked down comes back ready with a new session', async () => {
-    const { store, dispatcher, timers } = await setup(['n1']);
+    const { dispatcher, node, timers } = await setup(['n1']);
     await timers.advance(GRACE);
-    expect(node(store, 'n1')?.Status?.State).toBe('down');
+    expect(node('n1')?.Status?.State).toBe('down');
     await open(dispatcher, 'n1');
-    expect(node(store, 'n1')?.Status?.State).toBe('ready');
+    expect(node('n1')?.Status?.State).toBe('ready');
   });
 });
 
 describe('Dispatcher assignments', () => {
   it('sends the complete set first, then changes chained by sequence', async () => {
-    const { store, dispatcher } = await setup();
-    await addTask(store, 't1', 'n1');
-    await addTask(store, 'pending', 'n1', 'pending'); // not assigned yet: not sent
-    await addTask(store, 'other', 'n2');
+    const { addTask, dispatcher, store } = await setup();
+    await addTask('t1', 'n1');
+    await addTask('pending', 'n1', 'pending'); // not assigned yet: not sent
+    await addTask('other', 'n2');
     const s = await open(dispatcher, 'n1');
     const got: AssignmentMessage[] = [];
     dispatcher.watchAssignments(
@@ -174,20 +129,20 @@ describe('Dispatcher assignments', () => {
     expect(got[0]).toMatchObject({ type: 'complete', sequence: 1 });
     expect(got[0]!.updated.map((t) => t.ID)).toEqual(['t1']);
 
-    await addTask(store, 't2', 'n1');
+    await addTask('t2', 'n1');
     await settle();
     expect(got[1]).toMatchObject({ type: 'incremental', sequence: 2, appliesTo: 1, removed: [] });
     expect(got[1]!.updated.map((t) => t.ID)).toEqual(['t2']);
 
     // A status change alone is not echoed back; a DesiredState change is.
     await store.update((tx) => {
-      const t = structuredClone(tx.get<StoredTask>('task', 't1')!);
+      const t = structuredClone(tx.get<FixtureTask>('task', 't1')!);
       tx.update('task', { ...t, Status: { State: 'running' } });
     });
     await settle();
     expect(got).toHaveLength(2);
     await store.update((tx) => {
-      const t = structuredClone(tx.get<StoredTask>('task', 't1')!);
+      const t = structuredClone(tx.get<FixtureTask>('task', 't1')!);
       tx.update('task', { ...t, DesiredState: 'shutdown' });
     });
     await settle();
@@ -219,9 +174,9 @@ describe('Dispatcher status updates', () => {
     JSON.stringify({ State: state, Message: state, Timestamp: '2026-01-01T00:00:00Z', ...extra });
 
   it('writes the reports of many calls in one batched transaction, merged per task', async () => {
-    const { store, dispatcher, timers, proposer } = await setup();
-    await addTask(store, 't1', 'n1');
-    await addTask(store, 't2', 'n1');
+    const { addTask, dispatcher, proposer, task, timers } = await setup();
+    await addTask('t1', 'n1');
+    await addTask('t2', 'n1');
     const s = await open(dispatcher, 'n1');
     const before = proposer.log.length;
     const a = dispatcher.updateTaskStatus('n1', s.sessionId, [
@@ -237,8 +192,8 @@ describe('Dispatcher status updates', () => {
     await timers.advance(25);
     await Promise.all([a, b]);
     expect(proposer.log.length - before).toBe(1);
-    expect(task(store, 't1')?.Status?.State).toBe('running');
-    expect(task(store, 't2')?.Status).toMatchObject({
+    expect(task('t1')?.Status?.State).toBe('running');
+    expect(task('t2')?.Status).toMatchObject({
       State: 'failed',
       Err: 'boom',
       ContainerStatus: { ExitCode: 3 },
@@ -246,43 +201,25 @@ describe('Dispatcher status updates', () => {
   });
 
   it('writes at once when a batch reaches its count bound', async () => {
-    const clock = new ManualClock(T0);
-    const timers = new ManualTimers(clock);
-    const proposer = new DirectProposer();
-    const store = new MemoryStore({
-      proposer,
-      clock,
-      newId: objectIdGenerator(seededRandomBytes(3)),
+    const { task, dispatcher, timers, addTask } = await setup(['n1'], {
+      maxBatch: 2,
+      maxDelayMs: 10_000,
     });
-    proposer.attach(store);
-    await store.update((tx) => {
-      tx.create<StoredNode>('node', { ID: 'n1', Spec: {}, Status: { State: 'ready' } });
-    });
-    const d = new Dispatcher({
-      store,
-      clock,
-      timers,
-      newId: objectIdGenerator(seededRandomBytes(4)),
-      logger: nullLogger,
-      statusBatch: { maxBatch: 2, maxDelayMs: 10_000 },
-    });
-    running.push(d);
-    d.start();
-    for (const id of ['a', 'b']) await addTask(store, id, 'n1');
-    const s = await open(d, 'n1');
-    const done = d.updateTaskStatus('n1', s.sessionId, [
+    for (const id of ['a', 'b']) await addTask(id, 'n1');
+    const s = await open(dispatcher, 'n1');
+    const done = dispatcher.updateTaskStatus('n1', s.sessionId, [
       { taskId: 'a', statusJson: status('running') },
       { taskId: 'b', statusJson: status('running') },
     ]);
     await timers.advance(0);
     await done;
-    expect(task(store, 'b')?.Status?.State).toBe('running');
+    expect(task('b')?.Status?.State).toBe('running');
   });
 
   it('refuses, writes nothing and names the task when a report is about another node’s task', async () => {
-    const { store, dispatcher, timers } = await setup();
-    await addTask(store, 'mine', 'n1');
-    await addTask(store, 'theirs', 'n2');
+    const { addTask, dispatcher, task, timers } = await setup();
+    await addTask('mine', 'n1');
+    await addTask('theirs', 'n2');
     const s = await open(dispatcher, 'n1');
     const p = dispatcher.updateTaskStatus('n1', s.sessionId, [
       { taskId: 'mine', statusJson: status('running') },
@@ -291,19 +228,19 @@ describe('Dispatcher status updates', () => {
     await expect(p).rejects.toBeInstanceOf(ForeignTaskError);
     await expect(p).rejects.toThrow(/theirs/);
     await timers.advance(100);
-    expect(task(store, 'mine')?.Status?.State).toBe('assigned');
-    expect(task(store, 'theirs')?.Status?.State).toBe('assigned');
+    expect(task('mine')?.Status?.State).toBe('assigned');
+    expect(task('theirs')?.Status?.State).toBe('assigned');
   });
 
   it('never moves a task backwards', async () => {
-    const { store, dispatcher, timers } = await setup();
-    await addTask(store, 't1', 'n1', 'running');
+    const { addTask, dispatcher, task, timers } = await setup();
+    await addTask('t1', 'n1', 'running');
     const s = await open(dispatcher, 'n1');
     const p = dispatcher.updateTaskStatus('n1', s.sessionId, [
       { taskId: 't1', statusJson: status('starting') },
     ]);
     await timers.advance(25);
     await p;
-    expect(task(store, 't1')?.Status?.State).toBe('running');
+    expect(task('t1')?.Status?.State).toBe('running');
   });
 });

@@ -1,16 +1,14 @@
 import { type Task } from '@shoal/api/swarm';
-import { ManualClock, nullLogger, objectIdGenerator, seededRandomBytes } from '@shoal/common';
-import { MemoryStore, type StoredObject } from '@shoal/store';
-import { DirectProposer } from '@shoal/store/testing/direct.proposer';
+import { type StoredObject } from '@shoal/store';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AssignmentMessage } from '../core/assignment.set';
-import { Dispatcher } from '../core/dispatcher';
+import { type Dispatcher } from '../core/dispatcher';
 import { DispatcherCallError, type AgentSessionMessage } from '../core/dispatcher-api.port';
 import { DEFAULT_HEARTBEAT_POLICY, heartbeatGraceMs } from '../core/heartbeat.policy';
 import { InProcessDispatcherApi, InProcessLink } from './in-process.api';
-import { ManualTimers, settle } from './manual.timers';
+import { dispatcherFixture } from './dispatcher.fixture';
+import { settle } from './manual.timers';
 
-const T0 = 1_795_334_400_000;
 const GRACE = heartbeatGraceMs(1_000, DEFAULT_HEARTBEAT_POLICY);
 
 type StoredNode = StoredObject & { Status?: { State?: string; Addr?: string } };
@@ -19,34 +17,11 @@ const running: Dispatcher[] = [];
 afterEach(() => running.splice(0).forEach((d) => d.stop()));
 
 async function setup() {
-  const clock = new ManualClock(T0);
-  const timers = new ManualTimers(clock);
-  const proposer = new DirectProposer();
-  const store = new MemoryStore({
-    proposer,
-    clock,
-    newId: objectIdGenerator(seededRandomBytes(5)),
+  const { timers, store, dispatcher, addTask } = await dispatcherFixture({
+    nodes: ['n1'],
+    nodeState: 'unknown',
   });
-  proposer.attach(store);
-  await store.update((tx) => {
-    tx.create<StoredNode>('node', { ID: 'n1', Status: { State: 'unknown' } });
-    tx.create<Task & StoredObject>('task', {
-      ID: 't1',
-      NodeID: 'n1',
-      ServiceID: 's1',
-      Slot: 1,
-      DesiredState: 'running',
-      Status: { State: 'assigned' },
-    });
-  });
-  const dispatcher = new Dispatcher({
-    store,
-    clock,
-    timers,
-    newId: objectIdGenerator(seededRandomBytes(6)),
-    logger: nullLogger,
-  });
-  dispatcher.start();
+  await addTask('t1', 'n1');
   running.push(dispatcher);
   let leads = true;
   const link = new InProcessLink();
