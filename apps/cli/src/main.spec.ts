@@ -67,6 +67,7 @@ describe('shoal entry point', () => {
       'service ls',
       'service ps',
       'service inspect',
+      'service logs',
       'info',
       'version',
     ]);

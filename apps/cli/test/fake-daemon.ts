@@ -26,6 +26,8 @@ export interface CannedResponse {
   /** Sent as JSON unless `text` is given. */
   body?: unknown;
   text?: string;
+  /** Sent as is (a binary log stream); wins over `text` and `body`. */
+  raw?: Buffer;
   contentType?: string;
 }
 
@@ -97,10 +99,16 @@ export class FakeDaemon {
             status: 404,
             body: { message: `fake daemon: no route for ${recorded.method} ${recorded.path}` },
           };
-      const payload = canned.text ?? (canned.body === undefined ? '' : JSON.stringify(canned.body));
+      const payload =
+        canned.raw ?? canned.text ?? (canned.body === undefined ? '' : JSON.stringify(canned.body));
       res.writeHead(canned.status ?? 200, {
         'Content-Type':
-          canned.contentType ?? (canned.text !== undefined ? 'text/plain' : 'application/json'),
+          canned.contentType ??
+          (canned.raw !== undefined
+            ? 'application/octet-stream'
+            : canned.text !== undefined
+              ? 'text/plain'
+              : 'application/json'),
       });
       res.end(payload);
     });

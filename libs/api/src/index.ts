@@ -66,6 +66,18 @@ export type {
   ManagerControlHandlers as PbManagerControlHandlers,
 } from './generated/shoal/manager/v1/ManagerControl';
 export type {
+  LogsRequest as PbLogsRequest,
+  LogsRequest__Output as PbLogsRequestOut,
+} from './generated/shoal/manager/v1/LogsRequest';
+export type {
+  LogsMessage as PbLogsMessage,
+  LogsMessage__Output as PbLogsMessageOut,
+} from './generated/shoal/manager/v1/LogsMessage';
+export type {
+  LogsLine as PbLogsLine,
+  LogsLine__Output as PbLogsLineOut,
+} from './generated/shoal/manager/v1/LogsLine';
+export type {
   ConfState as PbConfState,
   ConfState__Output as PbConfStateOut,
 } from './generated/shoal/raft/v1/ConfState';

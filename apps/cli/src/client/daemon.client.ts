@@ -18,6 +18,14 @@ export interface DaemonClientOptions {
   userAgent?: string;
 }
 
+/** A response body read as it arrives. */
+export interface DaemonStream {
+  contentType: string;
+  body: AsyncIterable<Buffer>;
+  /** Stops reading and drops the connection (the daemon sees the client go). */
+  close(): void;
+}
+
 export class DaemonClient {
   constructor(
     readonly host: DaemonHost,
@@ -38,22 +46,15 @@ export class DaemonClient {
 
   /** Resolves with the decoded body (JSON when it parses, else text, else undefined). */
   request<T>(method: string, path: string, query?: Query, body?: unknown): Promise<T> {
-    const url = `/v${API_VERSION}${path}${encodeQuery(query)}`;
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const headers: http.OutgoingHttpHeaders = {
-      'User-Agent': this.options.userAgent ?? 'shoal-cli',
-    };
+    const options = this.requestOptions(method, path, query);
     if (payload !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      headers['Content-Length'] = Buffer.byteLength(payload);
+      options.headers['Content-Type'] = 'application/json';
+      options.headers['Content-Length'] = Buffer.byteLength(payload);
     }
-    const target =
-      this.host.kind === 'unix'
-        ? { socketPath: this.host.socketPath }
-        : { hostname: this.host.hostname, port: this.host.port };
 
     return new Promise<T>((resolve, reject) => {
-      const req = http.request({ ...target, method, path: url, headers }, (res) => {
+      const req = http.request(options, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', (err) => reject(this.connectionError(err)));
@@ -72,6 +73,62 @@ export class DaemonClient {
       if (payload !== undefined) req.write(payload);
       req.end();
     });
+  }
+
+  /**
+   * A GET whose body is read as it arrives (a log stream). Resolves once the daemon has sent
+   * its headers; an error status rejects with a DaemonError, as request() does. A connection
+   * lost mid-body ends the iteration with a ConnectionError.
+   */
+  stream(path: string, query?: Query): Promise<DaemonStream> {
+    return new Promise<DaemonStream>((resolve, reject) => {
+      const req = http.request(this.requestOptions('GET', path, query), (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 400) {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', (err) => reject(this.connectionError(err)));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            reject(new DaemonError(errorMessage(decodeBody(text), text, status), status));
+          });
+          return;
+        }
+        const where = this.host.display;
+        resolve({
+          contentType: String(res.headers['content-type'] ?? ''),
+          body: (async function* () {
+            try {
+              for await (const chunk of res) yield chunk as Buffer;
+            } catch (err) {
+              throw new ConnectionError(
+                `The shoal daemon at ${where} broke off the stream: ${(err as Error).message}`,
+              );
+            }
+          })(),
+          close: () => req.destroy(),
+        });
+      });
+      req.on('error', (err) => reject(this.connectionError(err)));
+      req.end();
+    });
+  }
+
+  private requestOptions(
+    method: string,
+    path: string,
+    query: Query | undefined,
+  ): http.RequestOptions & { headers: http.OutgoingHttpHeaders } {
+    const target =
+      this.host.kind === 'unix'
+        ? { socketPath: this.host.socketPath }
+        : { hostname: this.host.hostname, port: this.host.port };
+    return {
+      ...target,
+      method,
+      path: `/v${API_VERSION}${path}${encodeQuery(query)}`,
+      headers: { 'User-Agent': this.options.userAgent ?? 'shoal-cli' },
+    };
   }
 
   /** Turns socket-level failures into one sentence that names the address we tried. */

@@ -1,4 +1,4 @@
-/** `shoal service ls|ps|inspect`: the commands that only read services. */
+/** `shoal service ls|ps|inspect|logs`: the commands that only read services. */
 import type { Command } from 'commander';
 import type { Node, Service, Task } from '../api/swarm.types';
 import type { CliContext } from '../cli.context';
@@ -22,6 +22,7 @@ import {
   writeIds,
   writeRows,
 } from './command.support';
+import { registerServiceLogs } from './service-logs.commands';
 import { servicePath } from './service.commands';
 
 function registerLs(service: Command, ctx: CliContext): void {
@@ -101,4 +102,5 @@ export function registerServiceQueryCommands(service: Command, ctx: CliContext):
   registerLs(service, ctx);
   registerPs(service, ctx);
   registerInspect(service, ctx);
+  registerServiceLogs(service, ctx);
 }

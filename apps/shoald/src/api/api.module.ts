@@ -3,6 +3,8 @@ import { SWARM_RUNTIME, type SwarmRuntime } from '../manager/swarm-runtime.port'
 import { API_CONTEXT, type ApiContext } from './api.options';
 import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
+import { LogsController } from './logs/logs.controller';
+import { LogsService } from './logs/logs.service';
 import { FallbackController } from './not-implemented/fallback.controller';
 import { NodesController } from './nodes.controller';
 import { ServicesController } from './services.controller';
@@ -21,6 +23,7 @@ export const API_CONTROLLERS = [
   NodesController,
   ServicesController,
   TasksController,
+  LogsController,
   FallbackController,
 ] as const;
 
@@ -35,6 +38,7 @@ export class ApiModule {
         { provide: SWARM_RUNTIME, useValue: runtime },
         { provide: API_CONTEXT, useValue: ctx },
         EventsService,
+        LogsService,
       ],
     };
   }

@@ -1,11 +1,19 @@
 import * as grpc from '@grpc/grpc-js';
-import { UnavailableError, loadManagerProto, type PbManagerControlClient } from '@shoal/api';
+import {
+  UnavailableError,
+  loadManagerProto,
+  type PbLogsMessage,
+  type PbLogsRequestOut,
+  type PbManagerControlClient,
+} from '@shoal/api';
 import { MANAGER_ROLE_OU } from '@shoal/ca';
-import { peerCertificateOf } from '@shoal/ca/grpc';
+import { type HasAuthContext, peerCertificateOf } from '@shoal/ca/grpc';
 import { type Logger } from '@shoal/common';
+import { type LogBroker } from '@shoal/dispatcher';
 import { NotLeaderError, ProposalDroppedError, type RaftDriver } from '@shoal/raft';
 import { type Proposer } from '@shoal/store';
 import { type ClusterPeerAuthorizer } from './cluster-port';
+import { serveLogs } from './log-forwarding';
 import { toApiError } from './raft-errors';
 
 /**
@@ -122,11 +130,17 @@ export class ForwardingProposer implements Proposer {
     });
   }
 
-  private client(address: string): PbManagerControlClient {
+  /** The ManagerControl client for `address`; shared by forwarded writes and log requests. */
+  client(address: string): PbManagerControlClient {
     let c = this.clients.get(address);
     if (!c) {
       const Ctor = loadManagerProto().shoal.manager.v1.ManagerControl;
-      c = new Ctor(address, this.credentials);
+      c = new Ctor(address, this.credentials, {
+        // A followed log stream can stay quiet for hours; a silently dead leader must still
+        // end it (with a warning to the client) rather than leave it hanging.
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.keepalive_timeout_ms': 5_000,
+      });
       this.clients.set(address, c);
     }
     return c;
@@ -142,30 +156,42 @@ export class ForwardingProposer implements Proposer {
  * The leader's side of forwarding, served on the cluster port. `authorizePeer` (production:
  * managerOnlyAuthorizer) verifies the caller's certificate per call; without it, only the OU
  * of the certificate TLS verified is checked, which is enough only on a port that requires
- * client certificates and knows no removed nodes.
+ * client certificates and knows no removed nodes. `logs` gives the leader's running log
+ * broker (undefined until its leader services have started, and on any other manager).
  */
 export function managerControlService(
   driver: () => RaftDriver,
   logger: Logger,
   authorizePeer?: ClusterPeerAuthorizer,
+  logs: () => LogBroker | undefined = () => undefined,
 ): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+  /** Why the caller may not use ManagerControl, or undefined when it may. */
+  const refusal = (
+    call: HasAuthContext & { getPeer(): string },
+    what: string,
+  ): grpc.StatusObject | undefined => {
+    const peer = peerCertificateOf(call);
+    const reason = authorizePeer
+      ? authorizePeer(peer)
+      : call.getAuthContext().sslPeerCertificate?.subject?.OU === MANAGER_ROLE_OU
+        ? undefined
+        : 'not a manager certificate';
+    if (reason === undefined) return undefined;
+    logger.warn(`refused a forwarded ${what}`, { peer: call.getPeer(), reason });
+    return {
+      code: peer.certificateDer ? grpc.status.PERMISSION_DENIED : grpc.status.UNAUTHENTICATED,
+      details: `only managers may forward ${what}s: ${reason}`,
+      metadata: new grpc.Metadata(),
+    };
+  };
   const implementation = {
     Propose: (
       call: grpc.ServerUnaryCall<{ data: Buffer }, { index: number }>,
       callback: grpc.sendUnaryData<{ index: number }>,
     ) => {
-      const peer = peerCertificateOf(call);
-      const refusal = authorizePeer
-        ? authorizePeer(peer)
-        : call.getAuthContext().sslPeerCertificate?.subject?.OU === MANAGER_ROLE_OU
-          ? undefined
-          : 'not a manager certificate';
-      if (refusal !== undefined) {
-        logger.warn('refused a forwarded write', { peer: call.getPeer(), reason: refusal });
-        callback({
-          code: peer.certificateDer ? grpc.status.PERMISSION_DENIED : grpc.status.UNAUTHENTICATED,
-          details: `only managers may forward writes: ${refusal}`,
-        });
+      const refused = refusal(call, 'write');
+      if (refused) {
+        callback(refused);
         return;
       }
       // Not forwarded again: one hop, or a follower with a stale idea of the leader could
@@ -184,6 +210,32 @@ export function managerControlService(
               details: err.message,
             }),
         );
+    },
+    Logs: (call: grpc.ServerWritableStream<PbLogsRequestOut, PbLogsMessage>) => {
+      const refused = refusal(call, 'log request');
+      if (refused) {
+        call.emit('error', refused);
+        return;
+      }
+      // One hop, as for writes: a manager that does not lead refuses rather than forwards.
+      const broker = logs();
+      if (!broker) {
+        const leading = (() => {
+          try {
+            return driver().isLeader();
+          } catch {
+            return false;
+          }
+        })();
+        call.emit('error', {
+          code: leading ? grpc.status.UNAVAILABLE : grpc.status.FAILED_PRECONDITION,
+          details: leading
+            ? 'the leader is still starting its dispatcher; try again in a moment'
+            : 'this manager is not the leader',
+        });
+        return;
+      }
+      serveLogs(call, broker, logger);
     },
   };
   return {

@@ -8,7 +8,7 @@ import {
 } from '@shoal/raft';
 import { MemoryStore } from '@shoal/store';
 import { nodeCaService, peerCertificateAuthorizer, type NodeTlsMaterial } from '@shoal/ca/grpc';
-import { dispatcherService } from '@shoal/dispatcher';
+import { dispatcherService, type LogRequest, type LogSink } from '@shoal/dispatcher';
 import { type StoredCluster, type StoredNode } from '../control/stored.types';
 import {
   clusterPortCredentials,
@@ -18,6 +18,7 @@ import {
 import { StoreNodeAdmission } from './node-admission';
 import { type ManagerHandle, type RaftMemberView } from '../manager/swarm-runtime.port';
 import { ForwardingProposer, managerControlService, waitForLeader } from './leader-forwarding';
+import { forwardLogs } from './log-forwarding';
 import { LeaderServices } from './leader-services';
 import { toApiError } from './raft-errors';
 import { UnavailableError } from '@shoal/api';
@@ -104,7 +105,12 @@ export class ManagerNode implements ManagerHandle {
       authorizePeer: managersOnly,
       logger: o.logger.child({ component: 'raft-transport' }),
       extraServices: [
-        managerControlService(getDriver, o.logger.child({ component: 'forwarding' }), managersOnly),
+        managerControlService(
+          getDriver,
+          o.logger.child({ component: 'forwarding' }),
+          managersOnly,
+          () => ref.manager?.dispatch()?.logs,
+        ),
         nodeCaService(
           {
             rootCaPem: () => material.caPem,
@@ -237,6 +243,28 @@ export class ManagerNode implements ManagerHandle {
 
   isLeader(): boolean {
     return this.driver.isLeader();
+  }
+
+  /**
+   * The leader serves logs from its own broker; another manager forwards the request to the
+   * leader it knows. No retry: a request refused here leaves the client free to ask again,
+   * and nothing was subscribed anywhere.
+   */
+  async openLogs(req: LogRequest, sink: LogSink): Promise<() => void> {
+    const running = this.dispatch();
+    if (running) return running.logs.subscribe(req, sink);
+    if (this.driver.isLeader()) {
+      throw new UnavailableError(
+        'this manager has just become the leader and is still starting its dispatcher; try again in a moment',
+      );
+    }
+    const leader = this.leaderAddr();
+    if (!leader) {
+      throw new UnavailableError(
+        'no leader is elected at the moment, and only the leader reaches the agents for logs; try again in a moment',
+      );
+    }
+    return forwardLogs(this.proposer.client(leader), leader, req, sink);
   }
 
   members(): RaftMemberView[] {

@@ -1,4 +1,5 @@
 import { type Clock, type IdGenerator } from '@shoal/common';
+import { type LogRequest, type LogSink } from '@shoal/dispatcher';
 import { type MemoryStore } from '@shoal/store';
 
 /**
@@ -30,6 +31,13 @@ export interface ManagerHandle {
   leaderId(): string | undefined;
   isLeader(): boolean;
   members(): RaftMemberView[];
+  /**
+   * Task logs, through the leader's log broker: directly on the leader, forwarded to it from
+   * any other manager. Resolves once the subscription is open, with the function that cancels
+   * it (on every node it reached). Rejects with an ApiError (503 when no leader can take it)
+   * before calling `sink` at all, so the caller can still answer with an error status.
+   */
+  openLogs(req: LogRequest, sink: LogSink): Promise<() => void>;
 }
 
 /** Validated body of POST /swarm/init, with defaults applied. */

@@ -95,7 +95,6 @@ describe('fallback', () => {
     ['POST', '/networks/create', 'networks — coming in a later issue'],
     ['GET', '/images/library/alpine/json', 'images'],
     ['DELETE', '/volumes/data', 'volumes'],
-    ['GET', '/services/web/logs', 'service logs — coming in a later issue'],
   ])('answers %s %s with 501 naming the feature', async (method, p, feature) => {
     const res = await request(
       h.target,
@@ -108,6 +107,16 @@ describe('fallback', () => {
       message: `${method} ${p} is not implemented by Shoal yet: ${feature}`,
     });
   });
+
+  it.each([['/services/web/logs'], ['/tasks/t1/logs']])(
+    'no longer answers GET %s with 501: the logs endpoints are served',
+    async (p) => {
+      // Not a manager here, so the logs controller answers Docker's 503, not the fallback.
+      const res = await request(h.target, 'GET', `/v1.43${p}?stdout=1`);
+      expect(res.status).toBe(503);
+      expect((JSON.parse(res.body) as { message: string }).message).toMatch(/not a swarm manager/);
+    },
+  );
 
   it.each([
     ['GET', '/'],

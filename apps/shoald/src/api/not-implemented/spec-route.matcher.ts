@@ -61,10 +61,6 @@ function literalLength(route: SpecRoute): number {
  * just what they are.
  */
 const LATER = '— coming in a later issue';
-const FEATURE_BY_TEMPLATE: Readonly<Record<string, string>> = {
-  '/services/{id}/logs': `service logs ${LATER}`,
-  '/tasks/{id}/logs': `task logs ${LATER}`,
-};
 const CONTAINERS = 'containers (Shoal runs tasks through services)';
 const FEATURE_BY_SEGMENT: Readonly<Record<string, string>> = {
   containers: CONTAINERS,
@@ -84,8 +80,6 @@ const FEATURE_BY_SEGMENT: Readonly<Record<string, string>> = {
 };
 
 export function featureOf(route: SpecRoute): string {
-  const byTemplate = FEATURE_BY_TEMPLATE[route.path];
-  if (byTemplate) return byTemplate;
   const segment = route.path.split('/')[1] ?? '';
   return FEATURE_BY_SEGMENT[segment] ?? `${segment} ${LATER}`;
 }

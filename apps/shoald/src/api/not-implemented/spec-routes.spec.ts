@@ -99,7 +99,7 @@ describe('SpecRouteMatcher', () => {
     expect(at('POST', '/exec/x/start')).toBe('containers (Shoal runs tasks through services)');
     expect(at('GET', '/images/json')).toBe('images');
     expect(at('POST', '/secrets/create')).toBe('secrets — coming in a later issue');
-    expect(at('GET', '/services/x/logs')).toBe('service logs — coming in a later issue');
+    expect(at('POST', '/networks/create')).toBe('networks — coming in a later issue');
     expect(notImplementedMessage('get', '/volumes', matcher.match('GET', '/volumes')!)).toBe(
       'GET /volumes is not implemented by Shoal yet: volumes',
     );

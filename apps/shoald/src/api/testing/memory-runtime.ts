@@ -8,6 +8,7 @@ import {
   UnavailableError,
 } from '@shoal/api';
 import { type Clock, type IdGenerator, objectIdGenerator, systemClock } from '@shoal/common';
+import { type LogRequest, type LogSink } from '@shoal/dispatcher';
 import { MemoryStore } from '@shoal/store';
 import { DirectProposer } from '@shoal/store/testing/direct.proposer';
 import { bootstrapClusterState } from '../../control/swarm-bootstrap';
@@ -35,12 +36,25 @@ export interface MemorySwarmRuntimeOptions {
   raftPort?: number;
 }
 
+/** A log subscription the memory handle took; a test plays the broker and agents on `sink`. */
+export interface MemoryLogSubscription {
+  req: LogRequest;
+  sink: LogSink;
+  cancelled: boolean;
+}
+
 /** A one-manager swarm's handle: the store applies proposals at once, reads need no barrier. */
 export class MemoryManagerHandle implements ManagerHandle {
   /** How many reads asked for a barrier; tests check the control layer asks. */
   readBarriers = 0;
   /** Replaces the Raft membership the control layer sees (for multi-manager cases). */
   membersOverride: RaftMemberView[] | undefined;
+  /** Every log subscription opened, oldest first. */
+  readonly logSubscriptions: MemoryLogSubscription[] = [];
+  /** When set, openLogs rejects with it, as when no leader can take the request. */
+  logsRefusal: Error | undefined;
+  /** Runs as each subscription opens, e.g. to answer at once as a broker may. */
+  onLogSubscription: ((sub: MemoryLogSubscription) => void) | undefined;
 
   constructor(
     readonly store: MemoryStore,
@@ -64,6 +78,16 @@ export class MemoryManagerHandle implements ManagerHandle {
 
   members(): RaftMemberView[] {
     return (this.membersOverride ?? [this.self]).map((m) => ({ ...m }));
+  }
+
+  async openLogs(req: LogRequest, sink: LogSink): Promise<() => void> {
+    if (this.logsRefusal) throw this.logsRefusal;
+    const sub: MemoryLogSubscription = { req, sink, cancelled: false };
+    this.logSubscriptions.push(sub);
+    this.onLogSubscription?.(sub);
+    return () => {
+      sub.cancelled = true;
+    };
   }
 }
 
