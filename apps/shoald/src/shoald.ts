@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { createLogger, objectIdGenerator, systemClock, type Logger } from '@shoal/common';
 import { createApiApp, listenOnSocket } from './api/api.app';
+import { DEFAULT_DOCKER_SOCKET, DockerExecutor } from '@shoal/exec';
+import { dockerUnavailableMessage } from './agent/executor.choice';
 import { ConfigError, resolveDaemonConfig } from './config/config.loader';
 import { DEFAULT_CONFIG_FILE, SETTINGS, type DaemonConfig } from './config/daemon.config';
 import { DaemonSwarmRuntime } from './daemon/daemon.runtime';
@@ -53,6 +55,11 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     throw new ConfigError([
       `--metrics-addr ${config.metricsAddr}: the Prometheus endpoint is not implemented yet (issue #8); unset it`,
     ]);
+  }
+  // `--executor docker` promises containers: without an engine, stop now (exit 2) rather
+  // than join a swarm and fail every task later.
+  if (config.executor === 'docker' && !(await DockerExecutor.available(DEFAULT_DOCKER_SOCKET))) {
+    throw new ConfigError([dockerUnavailableMessage(DEFAULT_DOCKER_SOCKET)]);
   }
   const runtime = new DaemonSwarmRuntime({
     config,

@@ -83,6 +83,13 @@ export function toApiNode(node: StoredNode): Node {
   return mutableCopy(node);
 }
 
+/**
+ * Without ContainerSpec.PullOptions: the orchestrator copies the service's registry
+ * credentials there for the executor, and, as in Docker, they never leave through the API.
+ */
 export function toApiTask(task: StoredTask): Task {
-  return mutableCopy(task);
+  const out = mutableCopy(task);
+  const container = out.Spec?.ContainerSpec as { PullOptions?: unknown } | undefined;
+  if (container) delete container.PullOptions;
+  return out;
 }

@@ -133,6 +133,20 @@ describe('TaskControl.list', () => {
     expect(ids(got)).toEqual(['ta4']);
   });
 
+  it('with _up-to-date, a task carrying pull credentials (--with-registry-auth) still counts', async () => {
+    const s = await setup();
+    const svc = s.manager.store.view((tx) => tx.get<StoredService>('service', s.web)!);
+    const template = structuredClone(svc.Spec.TaskTemplate ?? {});
+    const spec = {
+      ...template,
+      ContainerSpec: { ...template.ContainerSpec, PullOptions: { RegistryAuth: 'secret' } },
+    };
+    await addTask(s.manager, { ID: 'ta9', ServiceID: s.web, Slot: 9, Spec: spec });
+    const got = await s.control.list(f({ service: ['web'], '_up-to-date': ['true'] }));
+    expect(ids(got)).toContain('ta9');
+    expect(JSON.stringify(got)).not.toContain('secret');
+  });
+
   it('refuses unknown filters with 400', async () => {
     const s = await setup();
     expect((await rejects(s.control.list(f({ slot: ['1'] })))).status).toBe(400);

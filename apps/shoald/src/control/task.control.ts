@@ -92,7 +92,8 @@ function taskLabels(tx: ReadTx, task: StoredTask): Record<string, string> | unde
  */
 function isUpToDate(tx: ReadTx, task: StoredTask): boolean {
   const service = task.ServiceID ? tx.get<StoredService>('service', task.ServiceID) : undefined;
-  return service !== undefined && deepEqual(task.Spec, service.Spec.TaskTemplate);
+  // Compared as the API shows it: the pull credentials a task carries are not part of its spec.
+  return service !== undefined && deepEqual(toApiTask(task).Spec, service.Spec.TaskTemplate);
 }
 
 /** Structural equality of JSON values, ignoring key order. */

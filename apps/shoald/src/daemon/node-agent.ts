@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { readNodeCertificate } from '@shoal/ca';
 import {
   NodeCertificateSource,
   managerMtlsChannelCredentials,
@@ -29,7 +30,8 @@ export interface NodeAgentOptions {
 export class NodeAgent {
   private agent?: Agent;
   private certificates?: NodeCertificateSource;
-  private executor?: Promise<Executor>;
+  /** The executor, made for one node ID: a node that leaves and joins again gets a new ID. */
+  private executor?: { nodeId: string; executor: Promise<Executor> };
 
   constructor(private readonly o: NodeAgentOptions) {}
 
@@ -40,12 +42,7 @@ export class NodeAgent {
     onManagers: (addrs: string[]) => void,
   ): Promise<void> {
     if (this.agent) return;
-    this.executor ??= chooseExecutor(
-      this.o.executor,
-      path.join(this.o.stateDir, 'agent'),
-      this.o.logger,
-    );
-    const executor = await this.executor;
+    const executor = await this.executorFor(readNodeCertificate(material.certPem).nodeId);
     if (this.agent) return;
     const source = new NodeCertificateSource(material);
     this.certificates = source;
@@ -75,6 +72,22 @@ export class NodeAgent {
       logger: this.o.logger.child({ component: 'agent' }),
     });
     await this.agent.start();
+  }
+
+  private executorFor(nodeId: string): Promise<Executor> {
+    if (this.executor?.nodeId !== nodeId) {
+      const executor = chooseExecutor(this.o.executor, {
+        stateDir: path.join(this.o.stateDir, 'agent'),
+        nodeId,
+        logger: this.o.logger,
+      });
+      this.executor = { nodeId, executor };
+      // A failed choice (no engine for --executor docker) is tried again at the next start.
+      executor.catch(() => {
+        if (this.executor?.executor === executor) this.executor = undefined;
+      });
+    }
+    return this.executor.executor;
   }
 
   /** A renewed certificate: the agent's next connections use it. */

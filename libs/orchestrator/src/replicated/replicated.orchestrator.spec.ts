@@ -32,9 +32,9 @@ function setup(opts: { wrap?: (store: MemoryStore) => MemoryStore } = {}) {
       .filter((t) => t.DesiredState === desired)
       .sort((a, b) => a.Slot! - b.Slot!);
   let serviceId = '';
-  const createService = async (s: ServiceSpec) => {
+  const createService = async (s: ServiceSpec, extra: Partial<OrchestratedService> = {}) => {
     const r = await store.update((tx) => {
-      tx.create<OrchestratedService>('service', { Spec: s });
+      tx.create<OrchestratedService>('service', { ...extra, Spec: s });
     });
     serviceId = r.created[0]!;
     await orch.settled();
@@ -93,22 +93,28 @@ describe('ReplicatedOrchestrator', () => {
   it('reconciles the services that exist when it starts, and orphaned tasks', async () => {
     const h = setup();
     await h.createService(spec(2));
-    let orphan = '';
+    const orphans: string[] = [];
     await h.write((tx) => {
-      orphan = tx.create<OrchestratedTask>('task', {
-        ServiceID: 'gone',
-        Slot: 1,
-        DesiredState: 'running',
-        Status: { State: 'running' },
-      }).ID;
+      for (const desired of ['running', 'shutdown'] as const) {
+        const t = tx.create<OrchestratedTask>('task', {
+          ServiceID: `gone-${desired}`,
+          Slot: 1,
+          DesiredState: desired,
+          Status: { State: desired === 'running' ? 'running' : 'failed' },
+        });
+        orphans.push(t.ID);
+      }
     });
     expect(h.tasks()).toHaveLength(0);
     h.orch.start();
     await h.orch.settled();
     expect(h.tasks()).toHaveLength(2);
-    expect(h.store.view((tx) => tx.get<OrchestratedTask>('task', orphan))?.DesiredState).toBe(
-      'shutdown',
-    );
+    // Both a live task and a stopped one of a service removed while no orchestrator ran.
+    for (const id of orphans) {
+      expect(h.store.view((tx) => tx.get<OrchestratedTask>('task', id))?.DesiredState).toBe(
+        'remove',
+      );
+    }
   });
 
   it('scales up and down, removing from the busiest node first', async () => {
@@ -187,13 +193,61 @@ describe('ReplicatedOrchestrator', () => {
     expect(h.tasks('shutdown').map((t) => t.ID)).toEqual([b!.ID]);
   });
 
-  it('shuts down the tasks of a removed service', async () => {
+  it('marks every task of a removed service for removal, stopped ones too', async () => {
     const h = setup();
     h.orch.start();
+    await h.addNode('n1');
     const id = await h.createService(spec(3));
+    // Slot 1 failed and was replaced: its old task stays, desired shutdown, as history.
+    const failed = h.tasks()[0]!;
+    await h.setTask(failed.ID, {
+      NodeID: 'n1',
+      Status: { State: 'failed', Timestamp: rfc3339Nano(h.clock.now()) },
+    });
+    h.clock.advance(5_000);
+    await h.orch.tick();
+    expect(h.tasks('shutdown').map((t) => t.ID)).toEqual([failed.ID]);
+
+    const before = h.proposer.log.length;
     await h.write((tx) => tx.remove('service', id));
+    expect(h.proposer.log.length - before).toBe(2); // the removal, then one write of the tasks
     expect(h.tasks()).toHaveLength(0);
-    expect(h.tasks('shutdown')).toHaveLength(3);
+    expect(h.tasks('shutdown')).toHaveLength(0);
+    const removed = h.tasks('remove');
+    expect(removed).toHaveLength(4);
+    expect(removed.map((t) => t.ID)).toContain(failed.ID);
+
+    // Nothing is written again for them, whatever else commits.
+    const after = h.proposer.log.length;
+    await h.addNode('n2');
+    await h.orch.tick(h.clock.now() + 60_000);
+    expect(h.proposer.log.length).toBe(after + 1);
+  });
+
+  it("puts the service's registry credentials on its tasks, for the executor's pull", async () => {
+    const h = setup();
+    h.orch.start();
+    const auth = Buffer.from('{"username":"u","password":"p"}').toString('base64url');
+    const id = await h.createService(spec(2), { RegistryAuth: auth });
+    const tasks = h.tasks();
+    expect(tasks).toHaveLength(2);
+    for (const t of tasks) {
+      expect(t.Spec?.ContainerSpec).toEqual({
+        Image: 'busybox',
+        Args: ['httpd'],
+        PullOptions: { RegistryAuth: auth },
+      });
+    }
+    // The service's own template is left as it was.
+    const service = h.store.view((tx) => tx.get<OrchestratedService>('service', id))!;
+    expect(service.Spec.TaskTemplate?.ContainerSpec).toEqual({ Image: 'busybox', Args: ['httpd'] });
+  });
+
+  it('gives tasks no PullOptions when the service has no registry credentials', async () => {
+    const h = setup();
+    h.orch.start();
+    await h.createService(spec(1));
+    expect(h.tasks()[0]!.Spec?.ContainerSpec).not.toHaveProperty('PullOptions');
   });
 
   it('leaves global services alone', async () => {

@@ -1,4 +1,4 @@
-import { TASK_STATE_ORDER } from '@shoal/api/swarm';
+import { type ContainerSpec, TASK_STATE_ORDER } from '@shoal/api/swarm';
 import type { Clock, IdGenerator, Logger } from '@shoal/common';
 import {
   type MemoryStore,
@@ -19,6 +19,11 @@ import {
   type OrchestratedService,
   type OrchestratedTask,
 } from './replicated.types';
+
+/** swarmkit's ContainerSpec.PullOptions: on tasks only, never in the Docker API's shapes. */
+interface PullOptions {
+  RegistryAuth: string;
+}
 
 /** What the orchestrator needs of the store. */
 export type OrchestratorStore = Pick<MemoryStore, 'view' | 'update' | 'viewAndWatch'>;
@@ -127,6 +132,9 @@ export class ReplicatedOrchestrator {
     // Tasks left behind by a service removed while no orchestrator ran.
     for (const t of tx.tasksByDesiredState<OrchestratedTask>('running')) {
       if (t.ServiceID) this.dirty.add(t.ServiceID);
+    }
+    for (const t of tx.tasksByDesiredState<OrchestratedTask>('shutdown')) {
+      if (t.ServiceID && !tx.get('service', t.ServiceID)) this.dirty.add(t.ServiceID);
     }
   }
 
@@ -240,10 +248,13 @@ export class ReplicatedOrchestrator {
     const service = tx.get<OrchestratedService>('service', serviceId);
     const tasks = tx.tasksByService<OrchestratedTask>(serviceId);
     if (!service) {
-      // A removed service: stop what is left of it. The task reaper deletes them later.
+      // A removed service: every task of it, history included, goes to `remove`, so agents
+      // stop them and delete their containers too (swarmkit's SetServiceTasksRemove).
       for (const t of tasks) {
         const desired = TASK_STATE_ORDER[t.DesiredState ?? 'running'];
-        if (desired < TASK_STATE_ORDER.shutdown) shutdownTask(tx, t);
+        if (desired < TASK_STATE_ORDER.remove) {
+          tx.update<OrchestratedTask>('task', { ...t, DesiredState: 'remove' });
+        }
       }
       return undefined;
     }
@@ -270,7 +281,7 @@ export class ReplicatedOrchestrator {
     const task: NewObject<OrchestratedTask> = {
       ServiceID: service.ID,
       Slot: slot,
-      Spec: structuredClone(service.Spec.TaskTemplate ?? {}),
+      Spec: taskSpec(service),
       ServiceAnnotations: {
         Name: service.Spec.Name,
         Labels: { ...(service.Spec.Labels ?? {}) },
@@ -282,6 +293,20 @@ export class ReplicatedOrchestrator {
     if (this.newId) task.ID = this.newId();
     return task;
   }
+}
+
+/**
+ * The service's task template, plus its registry credentials where swarmkit carries them
+ * (ContainerSpec.PullOptions.RegistryAuth), which is where the docker executor reads them.
+ * The API never shows them: toApiTask strips PullOptions.
+ */
+function taskSpec(service: OrchestratedService): OrchestratedTask['Spec'] {
+  const spec = structuredClone(service.Spec.TaskTemplate ?? {});
+  if (service.RegistryAuth) {
+    const pull: PullOptions = { RegistryAuth: service.RegistryAuth };
+    spec.ContainerSpec = { ...spec.ContainerSpec, PullOptions: pull } as ContainerSpec;
+  }
+  return spec;
 }
 
 function shutdownTask(tx: WriteTx, task: OrchestratedTask): void {

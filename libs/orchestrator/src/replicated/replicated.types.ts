@@ -6,7 +6,11 @@ import type { StoredObject } from '@shoal/store';
  * fields). Local equivalents of the daemon's stored types: libs may not import apps.
  */
 export type OrchestratedService = Omit<Service, 'ID' | 'Version' | 'CreatedAt' | 'UpdatedAt'> &
-  StoredObject & { Spec: ServiceSpec };
+  StoredObject & {
+    Spec: ServiceSpec;
+    /** The X-Registry-Auth the service was created or updated with (`--with-registry-auth`). */
+    RegistryAuth?: string;
+  };
 
 /** The service's name and labels, copied onto each task as swarmkit does. */
 export interface ServiceAnnotations {
