@@ -20,6 +20,11 @@ export interface ShoaldOptions {
   listenAddr: string;
   extraArgs?: string[];
   env?: NodeJS.ProcessEnv;
+  /**
+   * In a process group of its own, so a Ctrl-C meant for the caller (the demo) does not stop
+   * the daemon before the caller has cleaned up through it.
+   */
+  detached?: boolean;
 }
 
 /** A shoald process with its own state dir, socket and cluster port. */
@@ -93,7 +98,11 @@ export class ShoaldProcess {
           : ['--executor', 'process']),
         ...(this.o.extraArgs ?? []),
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.o.env } },
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, ...this.o.env },
+        detached: this.o.detached ?? false,
+      },
     );
     this.child = child;
     // The tail is enough for error reports; a long run must not grow it without bound.

@@ -118,6 +118,8 @@ export function addCommonServiceOptions(command: Command): Command {
       `time to wait before force-killing a container ${DURATION_HINT}`,
       durationFlag,
     )
+    .option('--init', 'run an init inside each container that forwards signals and reaps processes')
+    .option('--read-only', "mount the container's root filesystem as read only")
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <user>', 'username or UID (format: <name|uid>[:<group|gid>])')
     .option('--hostname <name>', 'container hostname')

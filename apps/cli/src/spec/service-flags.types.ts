@@ -46,6 +46,8 @@ export interface CommonServiceFlags {
   /** commander's `--no-healthcheck`: false when given, true (or absent) otherwise. */
   healthcheck?: boolean;
   stopGracePeriod?: number;
+  init?: boolean;
+  readOnly?: boolean;
   workdir?: string;
   user?: string;
   hostname?: string;

@@ -68,6 +68,8 @@ describe('buildServiceSpec (service create)', () => {
         healthStartPeriod: 10_000_000_000,
         healthcheck: true,
         stopGracePeriod: 20_000_000_000,
+        init: true,
+        readOnly: true,
         workdir: '/data',
         user: 'redis',
         hostname: 'cache-host',
@@ -94,6 +96,8 @@ describe('buildServiceSpec (service create)', () => {
           Dir: '/data',
           User: 'redis',
           StopGracePeriod: 20_000_000_000,
+          Init: true,
+          ReadOnly: true,
         },
         Placement: {
           Constraints: ['node.role==worker'],

@@ -149,6 +149,8 @@ function applyContainerScalars(spec: ServiceSpec, flags: CommonServiceFlags): vo
     Dir: flags.workdir,
     User: flags.user,
     StopGracePeriod: flags.stopGracePeriod,
+    Init: flags.init,
+    ReadOnly: flags.readOnly,
   });
 }
 
