@@ -11,6 +11,8 @@ import {
 /** Reconnect backoff: doubles from the first to the cap, with jitter. */
 const BACKOFF_FIRST_MS = 100;
 const BACKOFF_CAP_MS = 2_000;
+/** How long the engine may take to describe itself before the last description is used. */
+const DESCRIBE_TIMEOUT_MS = 3_000;
 /** How long the first session message may take before this manager is given up on. */
 const SESSION_OPEN_TIMEOUT_MS = 5_000;
 
@@ -48,7 +50,12 @@ export class AgentSession {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    this.loop = this.run().catch((err: Error) => {
+      // Never expected (each session's failures are handled inside), but an agent that stops
+      // must say so rather than take shoald down with an unhandled rejection.
+      this.running = false;
+      this.o.logger.error('the agent session loop stopped', { err: err.message });
+    });
   }
 
   async stop(): Promise<void> {
@@ -66,12 +73,11 @@ export class AgentSession {
   private async run(): Promise<void> {
     let failures = 0;
     let next = 0;
+    let redirected = false;
     while (this.running) {
       const managers = this.o.managers();
-      const addr =
-        this.preferred && managers.includes(this.preferred)
-          ? this.preferred
-          : managers[next++ % Math.max(1, managers.length)];
+      // A leader named by a manager of the cluster may be newer than our list.
+      const addr = this.preferred ?? managers[next++ % Math.max(1, managers.length)];
       this.preferred = undefined;
       if (!addr) {
         await this.sleep(BACKOFF_CAP_MS);
@@ -80,10 +86,14 @@ export class AgentSession {
       const outcome = await this.session(addr);
       if (!this.running) return;
       if (outcome.opened) failures = 0;
-      if (outcome.leader) {
+      if (outcome.leader && !redirected) {
+        // Straight to the leader, no backoff; but only once in a row, so two managers that
+        // each name the other (mid-election) cannot make us spin.
         this.preferred = outcome.leader;
-        continue; // straight to the leader, no backoff
+        redirected = true;
+        continue;
       }
+      redirected = false;
       failures++;
       const delay = Math.min(BACKOFF_CAP_MS, BACKOFF_FIRST_MS * 2 ** Math.min(failures - 1, 10));
       await this.sleep(delay * (0.5 + this.o.random() / 2));
@@ -92,7 +102,7 @@ export class AgentSession {
 
   /** One session on `addr`, until it fails. */
   private async session(addr: string): Promise<{ opened: boolean; leader?: string }> {
-    const description = await this.o.describe();
+    const description = await this.description();
     if (!this.running) return { opened: false };
     const api = this.o.connect(addr);
     let opened = false;
@@ -189,6 +199,31 @@ export class AgentSession {
     this.wake = () => close('agent stopping');
     await done;
     return { opened, ...(leader ? { leader } : {}) };
+  }
+
+  private lastDescription = '{}';
+
+  /**
+   * The node's description, fresh when the engine answers in time; otherwise the last one,
+   * so a restarting or hung engine never keeps the node from its session.
+   */
+  private async description(): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      this.lastDescription = await Promise.race([
+        this.o.describe(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('timed out')), DESCRIBE_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (err) {
+      this.o.logger.warn('node description unavailable; sending the last one', {
+        err: (err as Error).message,
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.lastDescription;
   }
 
   private sleep(ms: number): Promise<void> {

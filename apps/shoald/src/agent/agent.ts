@@ -33,6 +33,7 @@ export class Agent {
   private readonly session: AgentSession;
   private readonly logs: LogPublisher;
   private managers: string[];
+  private stopped = false;
 
   constructor(o: AgentOptions) {
     this.managers = [...o.managers];
@@ -45,6 +46,7 @@ export class Agent {
       state: o.state,
       clock: o.clock,
       report: (taskId, status) => this.reporter.report(taskId, status),
+      forget: (taskId) => this.reporter.forget(taskId),
       logger: log,
     });
     this.logs = new LogPublisher(o.executor, (id) => this.worker.taskOf(id), log);
@@ -73,7 +75,7 @@ export class Agent {
   /** Re-adopts the tasks from before a restart, then connects. */
   async start(): Promise<void> {
     await this.worker.restore();
-    this.session.start();
+    if (!this.stopped) this.session.start();
   }
 
   /**
@@ -81,12 +83,14 @@ export class Agent {
    * upgrade of shoald must not restart workloads).
    */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.worker.detach();
     await this.session.stop();
   }
 
   /** `swarm leave`: stops every task and removes what it left on the engine. */
   async stopAndRemoveTasks(): Promise<void> {
+    this.stopped = true;
     await this.session.stop();
     await this.worker.stopAll();
   }

@@ -1,6 +1,6 @@
 import { type TaskStatus } from '@shoal/api';
 import { DispatcherCallError } from '@shoal/dispatcher';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { StatusReporter, type StatusSender } from './status.reporter';
 
 const tick = async () => {
@@ -58,6 +58,42 @@ describe('StatusReporter', () => {
     await tick();
     expect(up.batches).toEqual([[{ taskId: 'a', state: 'running' }]]);
     expect(r.pending).toBe(0);
+  });
+
+  it('retries on the same session after a failed write, with backoff', async () => {
+    vi.useFakeTimers();
+    try {
+      const r = new StatusReporter();
+      let fail = true;
+      const { s, batches } = sender(() =>
+        fail
+          ? Promise.reject(new DispatcherCallError('unavailable', 'write failed'))
+          : Promise.resolve(),
+      );
+      r.setSender(s);
+      r.report('a', st('running'));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(batches).toHaveLength(1);
+      fail = false;
+      await vi.advanceTimersByTimeAsync(199);
+      expect(batches).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(batches).toHaveLength(2);
+      expect(r.pending).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('waits for the next session when the manager no longer knows this one', async () => {
+    const r = new StatusReporter();
+    const gone = sender(() => Promise.reject(new DispatcherCallError('unknown-session', 'gone')));
+    r.setSender(gone.s);
+    r.report('a', st('running'));
+    await tick();
+    await tick();
+    expect(gone.batches).toHaveLength(1);
+    expect(r.pending).toBe(1);
   });
 
   it('a report refused for good does not block the others', async () => {

@@ -3,6 +3,9 @@ import { DispatcherCallError } from '@shoal/dispatcher';
 
 /** The batch bound on the agent's side; the dispatcher merges across agents. */
 const MAX_BATCH = 200;
+/** After a failed send on a live session: retry after this, doubling up to the cap. */
+const RETRY_FIRST_MS = 200;
+const RETRY_CAP_MS = 5_000;
 
 export interface StatusSender {
   send(updates: readonly { taskId: string; statusJson: string }[]): Promise<void>;
@@ -18,6 +21,8 @@ export class StatusReporter {
   private readonly unacked = new Set<string>();
   private sender?: StatusSender;
   private loop?: Promise<void>;
+  private retry?: NodeJS.Timeout;
+  private failures = 0;
 
   constructor(private readonly onError: (err: unknown) => void = () => undefined) {}
 
@@ -35,6 +40,9 @@ export class StatusReporter {
   /** A session is open (or, with undefined, lost). */
   setSender(sender: StatusSender | undefined): void {
     this.sender = sender;
+    clearTimeout(this.retry);
+    this.retry = undefined;
+    this.failures = 0;
     // Everything is sent again to a new session: the old one may have lost the last batch.
     if (sender) for (const id of this.latest.keys()) this.unacked.add(id);
     this.kick();
@@ -45,7 +53,7 @@ export class StatusReporter {
   }
 
   private kick(): void {
-    if (this.loop || !this.sender || this.unacked.size === 0) return;
+    if (this.loop || this.retry || !this.sender || this.unacked.size === 0) return;
     this.loop = this.run().finally(() => {
       this.loop = undefined;
     });
@@ -62,10 +70,13 @@ export class StatusReporter {
       if (outcome === 'refused' && batch.length > 1) {
         // One report the manager will never take refuses the whole batch: go one by one.
         for (const b of batch) {
-          if ((await this.sendBatch(sender, [b])) === 'failed') return this.lost(sender);
+          const one = await this.sendBatch(sender, [b]);
+          if (one !== 'ok' && one !== 'refused') return this.failed(sender, one);
         }
-      } else if (outcome === 'failed') {
-        return this.lost(sender);
+      } else if (outcome !== 'ok' && outcome !== 'refused') {
+        return this.failed(sender, outcome);
+      } else {
+        this.failures = 0;
       }
     }
   }
@@ -74,7 +85,7 @@ export class StatusReporter {
   private async sendBatch(
     sender: StatusSender,
     batch: readonly { taskId: string; status: TaskStatus }[],
-  ): Promise<'ok' | 'refused' | 'failed'> {
+  ): Promise<'ok' | 'refused' | 'no-session' | 'failed'> {
     try {
       await sender.send(
         batch.map((b) => ({ taskId: b.taskId, statusJson: JSON.stringify(b.status) })),
@@ -93,9 +104,22 @@ export class StatusReporter {
     }
   }
 
-  /** The session is probably gone; the next setSender() sends everything again. */
-  private lost(sender: StatusSender): void {
-    if (this.sender === sender) this.sender = undefined;
+  /**
+   * A send failed. With the session gone, wait for the next one (setSender sends everything
+   * again); otherwise (a write that failed, a deadline) keep it and retry with backoff.
+   */
+  private failed(sender: StatusSender, outcome: 'no-session' | 'failed'): void {
+    if (this.sender !== sender) return;
+    if (outcome === 'no-session') {
+      this.sender = undefined;
+      return;
+    }
+    const delay = Math.min(RETRY_CAP_MS, RETRY_FIRST_MS * 2 ** Math.min(this.failures++, 10));
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.kick();
+    }, delay);
+    this.retry.unref();
   }
 
   private ack(batch: readonly { taskId: string; status: TaskStatus }[]): void {

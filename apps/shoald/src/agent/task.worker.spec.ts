@@ -141,14 +141,29 @@ describe('TaskWorker', () => {
       expect(reports[0]!.status.Err).toBe(ENDED_WHILE_AWAY);
     });
 
-    it('runs a task that had not started yet, and leaves finished ones alone', async () => {
+    it('starts a task that had not started only once the manager still wants it', async () => {
       const { worker, executor } = setup(
         () => ({ adopt: false }),
-        [saved('a', 'preparing'), saved('b', 'complete')],
+        [saved('a', 'preparing'), saved('b', 'complete'), saved('c', 'accepted')],
       );
       await worker.restore();
       await tick();
+      expect(executor.calls).toEqual([]);
+      // The first complete set: a is still wanted, c was shut down meanwhile, b is done.
+      worker.apply(complete([task('a'), task('b'), task('c', 'shutdown')]));
+      await tick();
       expect(executor.calls.filter((c) => c.op === 'start').map((c) => c.taskId)).toEqual(['a']);
+    });
+
+    it('finds a task it was stopping still running, and stops it', async () => {
+      const { worker, executor, statesOf } = setup(
+        () => ({ adopt: true }),
+        [{ task: task('a', 'shutdown'), status: { State: 'running' } }],
+      );
+      await worker.restore();
+      await tick();
+      expect(executor.calls.map((c) => c.op)).toEqual(['adopt', 'wait', 'shutdown']);
+      expect(statesOf('a')).toEqual(['running', 'shutdown']);
     });
   });
 

@@ -25,6 +25,8 @@ export interface TaskWorkerOptions {
   clock: Clock;
   /** Every status change of every task, for the status reporter. */
   report: (taskId: string, status: TaskStatus) => void;
+  /** A task left the node's assignments: nothing more is to be reported about it. */
+  forget?: (taskId: string) => void;
   logger: Logger;
 }
 
@@ -62,15 +64,18 @@ export class TaskWorker {
 
   constructor(private readonly o: TaskWorkerOptions) {}
 
-  /** After a restart: resume every saved task (adopting what still runs). */
+  /**
+   * After a restart: re-adopt every saved task that had started (it may still run, whatever
+   * its desired state: one being stopped must be found to be stopped). Tasks that had not
+   * started wait for the manager's first complete set, which may have shut them down meanwhile.
+   */
   async restore(): Promise<void> {
     const saved = await this.o.state.load();
     for (const s of saved) {
       const entry = this.track(s.task, s.status);
       const state = s.status?.State;
-      if (state !== undefined && isTerminal(state)) continue;
-      const resumed = state !== undefined && TASK_STATE_ORDER[state] >= STARTING;
-      this.reconcile(entry, { resumed });
+      if (state === undefined || isTerminal(state)) continue;
+      if (TASK_STATE_ORDER[state] >= STARTING) this.reconcile(entry, { resumed: true });
     }
     this.o.logger.info('agent state restored', { tasks: saved.length });
   }
@@ -127,6 +132,7 @@ export class TaskWorker {
         executor: this.o.executor,
         clock: this.o.clock,
         report: (r) => {
+          if (this.entries.get(task.ID!) !== entry) return; // unassigned meanwhile
           const s = toTaskStatus(r);
           // An adopted task has been running since before the restart: keep that time.
           if (r.message === 'adopted' && entry.status?.State === 'running') {
@@ -145,19 +151,24 @@ export class TaskWorker {
 
   private reconcile(entry: Entry, opts: { resumed?: boolean }): void {
     const desired: TaskState = entry.task.DesiredState ?? 'running';
-    const rank = TASK_STATE_ORDER[desired];
-    if (rank <= RUNNING) {
-      if (entry.started) return;
-      const state = entry.status?.State;
-      if (state !== undefined && isTerminal(state)) return;
-      entry.started = true;
-      entry.controller.run(entry.task, opts).catch((err: Error) => {
-        this.o.logger.error('task controller failed', { task: entry.task.ID, err: err.message });
-      });
+    if (opts.resumed) this.run(entry, { resumed: true }); // adopts, or reports it gone
+    if (TASK_STATE_ORDER[desired] <= RUNNING) {
+      this.run(entry, {});
       return;
     }
     this.stop(entry);
     if (desired === 'remove') void this.removeResources(entry);
+  }
+
+  /** Runs the task's controller, once. */
+  private run(entry: Entry, opts: { resumed?: boolean }): void {
+    if (entry.started) return;
+    const state = entry.status?.State;
+    if (!opts.resumed && state !== undefined && isTerminal(state)) return;
+    entry.started = true;
+    entry.controller.run(entry.task, opts).catch((err: Error) => {
+      this.o.logger.error('task controller failed', { task: entry.task.ID, err: err.message });
+    });
   }
 
   private stop(entry: Entry): Promise<unknown> {
@@ -188,6 +199,7 @@ export class TaskWorker {
     const entry = this.entries.get(taskId);
     if (!entry) return;
     this.entries.delete(taskId);
+    this.o.forget?.(taskId);
     await this.removeResources(entry);
     this.persist();
   }

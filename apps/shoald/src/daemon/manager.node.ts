@@ -122,7 +122,8 @@ export class ManagerNode implements ManagerHandle {
         ),
         dispatcherService({
           current: () => ref.manager?.dispatch(),
-          leaderAddr: () => ref.manager?.leaderAddr(),
+          // Never this node's own address: agents would come straight back here.
+          leaderAddr: () => (ref.manager?.isLeader() ? undefined : ref.manager?.leaderAddr()),
           // Agents of either role; removed nodes are refused.
           authorizePeer: peerCertificateAuthorizer({ caPem: material.caPem, isDenied: isRemoved }),
           logger: o.logger.child({ component: 'dispatcher' }),

@@ -33,6 +33,9 @@ export class NodeAgent {
   /** The executor, made for one node ID: a node that leaves and joins again gets a new ID. */
   private executor?: { nodeId: string; executor: Promise<Executor> };
 
+  /** Bumped by stop() and leave(), so a start still awaiting its executor knows to give up. */
+  private generation = 0;
+
   constructor(private readonly o: NodeAgentOptions) {}
 
   /** Starts the agent unless it runs. `managers` are cluster addresses, best first. */
@@ -42,8 +45,9 @@ export class NodeAgent {
     onManagers: (addrs: string[]) => void,
   ): Promise<void> {
     if (this.agent) return;
+    const generation = this.generation;
     const executor = await this.executorFor(readNodeCertificate(material.certPem).nodeId);
-    if (this.agent) return;
+    if (this.agent || generation !== this.generation) return;
     const source = new NodeCertificateSource(material);
     this.certificates = source;
     const credentials = managerMtlsChannelCredentials(source);
@@ -71,7 +75,14 @@ export class NodeAgent {
       random: Math.random,
       logger: this.o.logger.child({ component: 'agent' }),
     });
-    await this.agent.start();
+    const agent = this.agent;
+    try {
+      await agent.start();
+    } catch (err) {
+      // Unreadable saved state, say: the next start (a role change, a restart) tries again.
+      if (this.agent === agent) this.agent = undefined;
+      throw err;
+    }
   }
 
   private executorFor(nodeId: string): Promise<Executor> {
@@ -97,6 +108,7 @@ export class NodeAgent {
 
   /** shoald stops: the tasks keep running for the next start to adopt. */
   async stop(): Promise<void> {
+    this.generation++;
     const a = this.agent;
     this.agent = undefined;
     await a?.stop();
@@ -104,6 +116,7 @@ export class NodeAgent {
 
   /** `swarm leave`: the node's tasks are stopped and removed. */
   async leave(): Promise<void> {
+    this.generation++;
     const a = this.agent;
     this.agent = undefined;
     await a?.stopAndRemoveTasks();

@@ -1,3 +1,4 @@
+import { nullLogger } from '@shoal/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   dispatcherFixture,
@@ -7,7 +8,7 @@ import {
 import { settle } from '../testing/manual.timers';
 import { type AssignmentMessage } from './assignment.set';
 import {
-  type Dispatcher,
+  Dispatcher,
   ForeignTaskError,
   UnknownNodeError,
   UnknownSessionError,
@@ -101,6 +102,18 @@ describe('Dispatcher heartbeats', () => {
     await timers.advance(1);
     expect(node('n1')?.Status?.State).toBe('down');
     expect(node('n2')?.Status?.State).toBe('down');
+  });
+
+  it('judges no node after the leader itself stalled past a heartbeat period', async () => {
+    const { node, dispatcher, timers, clock } = await setup(['n1']);
+    await open(dispatcher, 'n1');
+    // The event loop was blocked for 10 s: the check fires far past its due time.
+    clock.advance(10_000);
+    await timers.advance(0);
+    expect(node('n1')?.Status?.State).toBe('ready');
+    // A fresh grace from then on: silence after that still marks it down.
+    await timers.advance(GRACE);
+    expect(node('n1')?.Status?.State).toBe('down');
   });
 
   it('a node marked down comes back ready with a new session', async () => {
@@ -230,6 +243,50 @@ describe('Dispatcher status updates', () => {
     await timers.advance(100);
     expect(task('mine')?.Status?.State).toBe('assigned');
     expect(task('theirs')?.Status?.State).toBe('assigned');
+  });
+
+  it('does not acknowledge a report that arrived while an earlier batch was being written', async () => {
+    const f = await setup(['n1']);
+    f.dispatcher.stop();
+    let release!: () => void;
+    let gate: Promise<void> = new Promise((r) => (release = r));
+    const d = new Dispatcher({
+      store: {
+        view: (fn) => f.store.view(fn),
+        viewAndWatch: (fn, l, o) => f.store.viewAndWatch(fn, l, o),
+        // Each write waits for the gate, then fails or commits as the test says.
+        update: async (fn) => {
+          await gate;
+          return f.store.update(fn);
+        },
+      },
+      clock: f.clock,
+      timers: f.timers,
+      newId: () => `s${Math.random()}`,
+      logger: nullLogger,
+    });
+    running.push(d);
+    d.start();
+    await f.addTask('t1', 'n1');
+    const opened = d.openSession('n1', '{}', '10.0.0.1', () => undefined);
+    release();
+    const s = await opened;
+    gate = new Promise((r) => (release = r));
+    const first = d.updateTaskStatus('n1', s.sessionId, [
+      { taskId: 't1', statusJson: status('starting') },
+    ]);
+    await f.timers.advance(25); // the first batch is now being written (held at the gate)
+    let secondDone = false;
+    const second = d
+      .updateTaskStatus('n1', s.sessionId, [{ taskId: 't1', statusJson: status('running') }])
+      .then(() => (secondDone = true));
+    release();
+    await first;
+    await settle();
+    expect(secondDone).toBe(false); // its report was not in the write that just finished
+    await f.timers.advance(25);
+    await second;
+    expect(f.task('t1')?.Status?.State).toBe('running');
   });
 
   it('never moves a task backwards', async () => {

@@ -123,6 +123,8 @@ export class Dispatcher {
   private marking?: Promise<void>;
   private stopped = false;
   private readonly sessionEndListeners = new Set<(nodeId: string) => void>();
+  /** When the pending heartbeat check was due, to notice that it ran late. */
+  private checkDueAt = 0;
 
   constructor(opts: DispatcherOptions) {
     this.o = { ...opts, heartbeat: opts.heartbeat ?? DEFAULT_HEARTBEAT_POLICY };
@@ -398,6 +400,9 @@ export class Dispatcher {
   private async flush(): Promise<void> {
     if (this.stopped || this.batcher.size === 0) return;
     const batch = this.batcher.take();
+    // Only calls made before the take are answered by this write: a later report for a task
+    // in it is still pending in the batcher, and must not be acknowledged with this one.
+    const answered = new Set(this.waiters);
     this.flushing = (async () => {
       try {
         await this.o.store.update((tx) => {
@@ -411,20 +416,24 @@ export class Dispatcher {
             tx.update('task', next);
           }
         });
-        this.settle(batch.keys());
+        this.settle(answered, batch.keys());
       } catch (err) {
-        this.settle(batch.keys(), err);
+        this.settle(answered, batch.keys(), err);
       }
     })();
     await this.flushing;
     this.flushing = undefined;
-    this.scheduleFlush();
+    if (!this.stopped) this.scheduleFlush();
   }
 
-  private settle(ids: Iterable<string>, err?: unknown): void {
+  private settle(answered: Set<StatusWaiter>, ids: Iterable<string>, err?: unknown): void {
     const done = new Set(ids);
     const keep: StatusWaiter[] = [];
     for (const w of this.waiters) {
+      if (!answered.has(w)) {
+        keep.push(w);
+        continue;
+      }
       const hit = [...w.left].some((id) => done.has(id));
       if (hit && err !== undefined) {
         w.reject(err);
@@ -441,6 +450,7 @@ export class Dispatcher {
     this.cancelCheck?.();
     const next = this.heartbeats.nextDeadline();
     if (next === undefined || this.stopped) return;
+    this.checkDueAt = next;
     this.cancelCheck = this.o.timers.setTimeout(
       () => {
         this.cancelCheck = undefined;
@@ -453,7 +463,20 @@ export class Dispatcher {
   /** Nodes past their grace are marked down (one write for all), and their sessions end. */
   private async markExpired(): Promise<void> {
     if (this.stopped || this.marking) return;
-    const expired = this.heartbeats.expire(this.o.clock.now());
+    const now = this.o.clock.now();
+    if (now - this.checkDueAt > this.periodMs()) {
+      // This check ran a whole period late: the leader itself stalled (GC, a blocked loop),
+      // so the heartbeats queued meanwhile have not been read. Judge no node on that.
+      this.o.logger.warn('heartbeat check ran late; every node gets a fresh grace period', {
+        lateMs: now - this.checkDueAt,
+      });
+      for (const nodeId of this.heartbeats.expire(Infinity)) {
+        this.heartbeats.beat(nodeId, now, this.graceMs());
+      }
+      this.scheduleCheck();
+      return;
+    }
+    const expired = this.heartbeats.expire(now);
     if (expired.length > 0) {
       for (const nodeId of expired) {
         const id = this.sessionOfNode.get(nodeId);

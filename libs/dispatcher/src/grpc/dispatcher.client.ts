@@ -42,7 +42,20 @@ function readStream<T, R>(
     ended = true;
     h.end(err);
   };
-  stream.on('data', (msg: R) => !ended && h.message(convert(msg)));
+  stream.on('data', (msg: R) => {
+    if (ended) return;
+    let converted: T;
+    try {
+      converted = convert(msg);
+    } catch (err) {
+      // A message we cannot read (bad JSON from a broken or hostile manager): drop the stream
+      // rather than act on part of it; the session starts over.
+      end(new DispatcherCallError('invalid', `unreadable message: ${(err as Error).message}`));
+      stream.cancel();
+      return;
+    }
+    h.message(converted);
+  });
   stream.on('error', (err: grpc.ServiceError) => end(callError(err)));
   stream.on('end', () => end(new DispatcherCallError('unavailable', 'the stream ended')));
   return {
@@ -161,8 +174,18 @@ export class GrpcDispatcherApi implements DispatcherApi {
       close: end !== undefined,
       error: end?.error ?? '',
     };
-    // Respect the stream's flow control, so a fast log never buffers without bound.
-    if (!stream.write(msg)) await new Promise((r) => stream.once('drain', r));
+    // Respect the stream's flow control, so a fast log never buffers without bound; a stream
+    // that closes or fails meanwhile never drains, so those end the wait too.
+    if (!stream.write(msg)) {
+      const s = stream;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          s.off('drain', done).off('close', done).off('error', done);
+          resolve();
+        };
+        s.once('drain', done).once('close', done).once('error', done);
+      });
+    }
     if (end) {
       this.logStreams.delete(subscriptionId);
       stream.end();

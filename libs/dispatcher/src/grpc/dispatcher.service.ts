@@ -24,7 +24,7 @@ export const LEADER_ADDR_METADATA = 'shoal-leader-addr';
 export interface DispatcherServiceOptions {
   /** The leader's running dispatcher and log broker; undefined on any other manager. */
   current(): { dispatcher: Dispatcher; logs: LogBroker } | undefined;
-  /** The leader's cluster address, when known, for agents to move to. */
+  /** Another manager's address when it leads, for agents to move to; else undefined. */
   leaderAddr(): string | undefined;
   /** Why this certificate may not call the dispatcher, or undefined (any role, not removed). */
   authorizePeer(peer: PeerCertificateInfo): string | undefined;
@@ -87,12 +87,20 @@ export function dispatcherService(o: DispatcherServiceOptions): {
     }
     const leader = o.current();
     if (!leader) {
-      const metadata = new grpc.Metadata();
       const addr = o.leaderAddr();
-      if (addr) metadata.set(LEADER_ADDR_METADATA, addr);
+      if (!addr) {
+        // No leader known, or this is the leader and its dispatcher is not up yet (it starts
+        // once the whole log is applied): the agent backs off and tries again.
+        return {
+          code: grpc.status.UNAVAILABLE,
+          details: 'no dispatcher here yet: there is no leader, or it is still starting',
+        };
+      }
+      const metadata = new grpc.Metadata();
+      metadata.set(LEADER_ADDR_METADATA, addr);
       return {
         code: grpc.status.FAILED_PRECONDITION,
-        details: `this manager is not the leader${addr ? `; the leader is at ${addr}` : ''}`,
+        details: `this manager is not the leader; the leader is at ${addr}`,
         metadata,
       };
     }

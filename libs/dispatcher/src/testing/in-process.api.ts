@@ -297,9 +297,16 @@ export class InProcessDispatcherApi implements DispatcherApi {
     const current = this.o.current();
     if (current) return current;
     const addr = this.o.leaderAddr?.();
+    // As the gRPC service: a redirect only with somewhere to go, else "try again later".
+    if (!addr) {
+      return new DispatcherCallError(
+        'unavailable',
+        'no dispatcher here yet: there is no leader, or it is still starting',
+      );
+    }
     return new DispatcherCallError(
       'not-leader',
-      `this manager is not the leader${addr ? `; the leader is at ${addr}` : ''}`,
+      `this manager is not the leader; the leader is at ${addr}`,
       addr,
     );
   }

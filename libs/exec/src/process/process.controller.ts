@@ -200,6 +200,15 @@ export class ProcessController implements Controller {
   }
 
   async remove(): Promise<void> {
+    if (!this.exited) {
+      // A controller made only to clean up (after an agent restart) has not adopted the task;
+      // its process may still run: find it by its pid file, or it would be orphaned for good.
+      const id = await readPidFile(this.pidFile);
+      if (id && (await isAlive(id))) {
+        this.identity = id;
+        this.exited = this.pollUntilGone(id);
+      }
+    }
     await this.terminate();
     await rm(this.taskDir, { recursive: true, force: true });
   }

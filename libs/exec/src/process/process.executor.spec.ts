@@ -189,6 +189,16 @@ describe('ProcessExecutor', () => {
     await ctl.terminate();
   });
 
+  it('remove() on a fresh controller (after an agent restart) still kills the task', async () => {
+    const first = executor.controller(task({ Command: ['sleep', '30'] }));
+    const pid = await run(first);
+    void first.wait();
+    const fresh = new ProcessExecutor({ stateDir }).controller(task({ Command: ['sleep', '30'] }));
+    await fresh.remove();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await liveMembersOfGroup(pid)).toEqual([]);
+  });
+
   it('remove() kills what still runs and deletes the task directory, idempotently', async () => {
     const ctl = executor.controller(task({ Command: ['sleep', '30'] }));
     await run(ctl);
