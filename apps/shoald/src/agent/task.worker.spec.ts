@@ -93,6 +93,14 @@ describe('TaskWorker', () => {
     expect((await state.load()).map((t) => t.task.ID)).toEqual(['b']);
   });
 
+  it('runs a job task (desired complete) to its end instead of stopping it', async () => {
+    const { worker, executor, statesOf } = setup(() => ({ exit: 0 }));
+    worker.apply(complete([task('j', 'complete')]));
+    await tick();
+    expect(statesOf('j').at(-1)).toBe('complete');
+    expect(executor.calls.some((c) => c.op === 'shutdown')).toBe(false);
+  });
+
   it('a task first seen with desired shutdown is never started', async () => {
     const { worker, executor, statesOf } = setup();
     worker.apply(complete([task('a', 'shutdown')]));

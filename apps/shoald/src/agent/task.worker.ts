@@ -7,7 +7,7 @@ import { type AgentStateStore, type SavedTask } from './agent-state.store';
 /** Docker's default StopGracePeriod. */
 const DEFAULT_STOP_GRACE_MS = 10_000;
 
-const RUNNING = TASK_STATE_ORDER.running;
+const COMPLETE = TASK_STATE_ORDER.complete;
 const STARTING = TASK_STATE_ORDER.starting;
 
 interface Entry {
@@ -53,7 +53,7 @@ function toTaskStatus(r: TaskStatusReport): TaskStatus {
  * keeps the assignments and statuses in the agent's state dir so that a restarted agent
  * re-adopts what still runs instead of starting it again.
  *
- * - A task is run once: desired `running` (or lower) and not yet run.
+ * - A task is run once: desired `running` or `complete` (a job's) and not yet run.
  * - Desired `shutdown` or beyond stops it (StopSignal, then kill after StopGracePeriod).
  * - Desired `remove`, or a task no longer assigned, is stopped and its engine resources are
  *   removed; a task no longer assigned is forgotten too.
@@ -152,7 +152,8 @@ export class TaskWorker {
   private reconcile(entry: Entry, opts: { resumed?: boolean }): void {
     const desired: TaskState = entry.task.DesiredState ?? 'running';
     if (opts.resumed) this.run(entry, { resumed: true }); // adopts, or reports it gone
-    if (TASK_STATE_ORDER[desired] <= RUNNING) {
+    // Desired `complete` (a job's task) means run to the end, like `running`.
+    if (TASK_STATE_ORDER[desired] <= COMPLETE) {
       this.run(entry, {});
       return;
     }

@@ -1,6 +1,12 @@
 import { type Clock, type IdGenerator, type Logger } from '@shoal/common';
 import { Dispatcher, LogBroker, type TimerPort } from '@shoal/dispatcher';
-import { ReplicatedOrchestrator } from '@shoal/orchestrator';
+import {
+  ConstraintEnforcer,
+  GlobalOrchestrator,
+  JobsOrchestrator,
+  ReplicatedOrchestrator,
+  TaskReaper,
+} from '@shoal/orchestrator';
 import { NotLeaderError, type RaftDriver } from '@shoal/raft';
 import { Scheduler } from '@shoal/scheduler';
 import { type MemoryStore, type Proposer } from '@shoal/store';
@@ -17,8 +23,9 @@ const realTimers: TimerPort = {
 };
 
 /**
- * The components that run only on the leader (BRIEF decision 5): the replicated orchestrator,
- * the scheduler, and the dispatcher with its log broker. They are built fresh when this node becomes leader, only after it has
+ * The components that run only on the leader (BRIEF decision 5): the replicated, global and
+ * jobs orchestrators, the constraint enforcer, the task reaper, the scheduler, and the
+ * dispatcher with its log broker. They are built fresh when this node becomes leader, only after it has
  * applied its whole log, and stopped when it steps down. Their writes go straight to this
  * node's Raft and are never forwarded: a deposed leader's orchestrator must fail rather than
  * hand its decisions to the new leader, which runs its own.
@@ -26,6 +33,10 @@ const realTimers: TimerPort = {
 export class LeaderServices {
   private running?: {
     orchestrator: ReplicatedOrchestrator;
+    globalOrchestrator: GlobalOrchestrator;
+    jobsOrchestrator: JobsOrchestrator;
+    reaper: TaskReaper;
+    enforcer: ConstraintEnforcer;
     scheduler: Scheduler;
     dispatcher: Dispatcher;
     logs: LogBroker;
@@ -93,12 +104,52 @@ export class LeaderServices {
       logger: this.log.child({ component: 'dispatcher' }),
     });
     const logs = new LogBroker(dispatcher, this.newId, this.log.child({ component: 'logs' }));
+    const globalOrchestrator = new GlobalOrchestrator({
+      store,
+      clock: this.clock,
+      newId: this.newId,
+      logger: this.log.child({ component: 'global-orchestrator' }),
+    });
+    const jobsOrchestrator = new JobsOrchestrator({
+      store,
+      clock: this.clock,
+      newId: this.newId,
+      logger: this.log.child({ component: 'jobs-orchestrator' }),
+    });
+    const reaper = new TaskReaper({
+      store,
+      clock: this.clock,
+      logger: this.log.child({ component: 'task-reaper' }),
+    });
+    const enforcer = new ConstraintEnforcer({
+      store,
+      logger: this.log.child({ component: 'constraint-enforcer' }),
+    });
     dispatcher.start();
     orchestrator.start();
+    globalOrchestrator.start();
+    jobsOrchestrator.start();
+    enforcer.start();
+    reaper.start();
     scheduler.start();
-    const timer = setInterval(() => void orchestrator.tick(this.clock.now()), TICK_MS);
+    const timer = setInterval(() => {
+      const now = this.clock.now();
+      void orchestrator.tick(now);
+      void globalOrchestrator.tick(now);
+      void jobsOrchestrator.tick(now);
+    }, TICK_MS);
     timer.unref();
-    this.running = { orchestrator, scheduler, dispatcher, logs, timer };
+    this.running = {
+      orchestrator,
+      globalOrchestrator,
+      jobsOrchestrator,
+      reaper,
+      enforcer,
+      scheduler,
+      dispatcher,
+      logs,
+      timer,
+    };
     this.log.info('leader services started');
   }
 
@@ -110,6 +161,10 @@ export class LeaderServices {
     r.logs.stop();
     r.dispatcher.stop();
     r.orchestrator.stop();
+    r.globalOrchestrator.stop();
+    r.jobsOrchestrator.stop();
+    r.enforcer.stop();
+    r.reaper.stop();
     void r.scheduler.stop();
     this.log.info('leader services stopped');
   }

@@ -133,8 +133,11 @@ export class ReplicatedOrchestrator {
     for (const t of tx.tasksByDesiredState<OrchestratedTask>('running')) {
       if (t.ServiceID) this.dirty.add(t.ServiceID);
     }
-    for (const t of tx.tasksByDesiredState<OrchestratedTask>('shutdown')) {
-      if (t.ServiceID && !tx.get('service', t.ServiceID)) this.dirty.add(t.ServiceID);
+    // Job tasks are desired `complete`; stopped ones `shutdown`.
+    for (const desired of ['complete', 'shutdown']) {
+      for (const t of tx.tasksByDesiredState<OrchestratedTask>(desired)) {
+        if (t.ServiceID && !tx.get('service', t.ServiceID)) this.dirty.add(t.ServiceID);
+      }
     }
   }
 
@@ -169,7 +172,12 @@ export class ReplicatedOrchestrator {
     } else if (e.kind === 'node') {
       const now = e.object as OrchestratedNode;
       const before = e.previous as OrchestratedNode | undefined;
-      if (e.action !== 'update' || before?.Status?.State !== now.Status?.State) {
+      // Down and drained nodes lose their tasks; a paused one keeps them.
+      if (
+        e.action !== 'update' ||
+        before?.Status?.State !== now.Status?.State ||
+        before?.Spec?.Availability !== now.Spec?.Availability
+      ) {
         this.dirtyNodes.add(now.ID);
       }
     }

@@ -1,4 +1,7 @@
-import { TASK_STATE_ORDER, type TaskState } from '@shoal/api/swarm';
+import { DEFAULT_RESTART_DELAY_MS, resolveRestartPolicy } from '../restart/restart.policy';
+import { type RestartCause, shouldRestart } from '../restart/restart.supervisor';
+import { isTerminalState } from '../restart/slot.history';
+import { madeFromTemplate } from '../restart/task-template.key';
 import {
   type OrchestratedNode,
   type OrchestratedService,
@@ -7,13 +10,20 @@ import {
 } from './replicated.types';
 import { parseRfc3339Ms } from './task.time';
 
-/** Swarm's default RestartPolicy.Delay. */
-export const DEFAULT_RESTART_DELAY_MS = 5_000;
+export { DEFAULT_RESTART_DELAY_MS, isTerminalState };
 
-type Node = Pick<OrchestratedNode, 'ID' | 'Status'>;
+type Node = Pick<OrchestratedNode, 'ID' | 'Status' | 'Spec'>;
 type Task = Pick<
   OrchestratedTask,
-  'ID' | 'Slot' | 'NodeID' | 'DesiredState' | 'Status' | 'UpdatedAt' | 'Version'
+  | 'ID'
+  | 'Slot'
+  | 'NodeID'
+  | 'DesiredState'
+  | 'Status'
+  | 'Spec'
+  | 'CreatedAt'
+  | 'UpdatedAt'
+  | 'Version'
 >;
 type Service = Pick<OrchestratedService, 'Spec'>;
 
@@ -29,15 +39,9 @@ export function desiredReplicas(service: Service): number {
   return Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0;
 }
 
-/** complete, shutdown, failed, rejected, remove and orphaned: the task will not run again. */
-export function isTerminalState(state: TaskState | undefined): boolean {
-  return state !== undefined && TASK_STATE_ORDER[state] >= TASK_STATE_ORDER.complete;
-}
-
 /** RestartPolicy.Delay (ns) in ms; `fallbackMs` when unset. */
 export function restartDelayOf(service: Service, fallbackMs: number): number {
-  const ns = service.Spec.TaskTemplate?.RestartPolicy?.Delay;
-  return ns === undefined || !Number.isFinite(ns) || ns < 0 ? fallbackMs : ns / 1e6;
+  return resolveRestartPolicy(service.Spec.TaskTemplate?.RestartPolicy, fallbackMs).delayMs;
 }
 
 type SlotKind = 'live' | 'restart' | 'finished';
@@ -51,29 +55,31 @@ interface SlotState {
   node?: string;
   /** For 'restart': when the replacement is due. */
   dueAt?: number;
+  /** For 'live': other tasks of the slot that must stop. */
+  strays?: Task[];
 }
 
 /**
  * One reconciliation of a replicated service, as a pure function of the service, its tasks
- * and the nodes. Only tasks with DesiredState 'running' count; a slot is one Slot number.
+ * (all of them: a slot's past tasks are its restart history) and the nodes. A slot is one
+ * Slot number; its current tasks are those with DesiredState 'running'.
  *
- * - live slot: it has a task whose state is not terminal, on a node that is not down (or on
- *   no node yet);
- * - a slot with no live task is replaced after the restart delay if the RestartPolicy says
- *   so ('any' by default; 'on-failure' unless the task completed with exit code 0; 'none'
- *   never), counted from the newest of its tasks' Status.Timestamp. The old tasks get
- *   DesiredState shutdown in the same write that creates the replacement, so a slot always
- *   keeps its history and a task is never stopped without a replacement (a task on a down
- *   node that is not restarted keeps running if the node comes back: nothing runs twice).
- *   A slot that will not be restarted still counts as one of the N.
- * - scale down removes slots with no live task first, then unassigned ones, then those on
- *   the nodes with the most live tasks of this service (recounted after each pick), ties by
- *   the highest slot;
- * - scale up fills the lowest free slot numbers.
+ * - live slot: it has a task whose state is not terminal, on a node that is up, present and
+ *   not drained (or on no node yet); a paused node's tasks stay live;
+ * - any other slot goes to the restart supervisor (see shouldRestart), with the cause:
+ *   'drain' if its task is on a drained node (moved at once, whatever the policy), else
+ *   'node-down' if on a down or missing node (a force-removed node), else 'exited'. The old
+ *   tasks get DesiredState shutdown in the same write that creates the replacement, so a
+ *   slot always keeps its history and a task is never stopped without a replacement (a task
+ *   on a down node that is not restarted keeps running if the node comes back: nothing runs
+ *   twice). A slot that will not be restarted still counts as one of the N.
+ * - scale down removes slots with no live task first, then unassigned ones (for instance
+ *   those no node can take under Placement.MaxReplicas), then those on the nodes with the
+ *   most live tasks of this service (recounted after each pick), ties by the highest slot;
+ * - scale up fills the lowest free slot numbers, and so does a slot whose task another
+ *   manager component shut down (the constraint enforcer): its replacement is immediate.
  *
- * Services that are not replicated (global, jobs) get no actions. Tasks on a node missing
- * from `nodes` count as on a down node (a force-removed node). MaxAttempts and Window are
- * not applied yet (the full restart supervisor is the next issue).
+ * Services that are not replicated (global, jobs) get no actions.
  */
 export function reconcileReplicated(
   service: Service,
@@ -85,34 +91,49 @@ export function reconcileReplicated(
   const actions: ReplicatedActions = { create: [], shutdown: [] };
   if (!isReplicatedService(service)) return actions;
 
-  const nodeState = new Map(nodes.map((n) => [n.ID, n.Status?.State]));
+  const byId = new Map(nodes.map((n) => [n.ID, n]));
   const onDownNode = (t: Task) =>
-    !!t.NodeID && (!nodeState.has(t.NodeID) || nodeState.get(t.NodeID) === 'down');
-  const isLive = (t: Task) => !isTerminalState(t.Status?.State) && !onDownNode(t);
+    !!t.NodeID && (!byId.has(t.NodeID) || byId.get(t.NodeID)!.Status?.State === 'down');
+  const onDrainedNode = (t: Task) =>
+    !!t.NodeID && byId.get(t.NodeID)?.Spec?.Availability === 'drain';
+  const isLive = (t: Task) =>
+    !isTerminalState(t.Status?.State) && !onDownNode(t) && !onDrainedNode(t);
 
   const bySlot = new Map<number, Task[]>();
+  const historyBySlot = new Map<number, Task[]>();
   for (const t of tasksOfService) {
-    if (t.DesiredState !== 'running' || t.Slot === undefined || t.Slot < 1) continue;
-    const list = bySlot.get(t.Slot) ?? [];
-    list.push(t);
-    bySlot.set(t.Slot, list);
+    if (t.Slot === undefined || t.Slot < 1) continue;
+    push(historyBySlot, t.Slot, t);
+    if (t.DesiredState === 'running') push(bySlot, t.Slot, t);
   }
 
-  const delay = restartDelayOf(service, restartDelayMs);
+  const template = service.Spec.TaskTemplate;
+  const counts = madeFromTemplate(template);
   const slots: SlotState[] = [];
   for (const [slot, tasks] of bySlot) {
     const live = tasks.find(isLive);
     if (live) {
-      slots.push({ slot, tasks, kind: 'live', node: live.NodeID || undefined });
+      // A duplicate on a drained node must go too, or it would run there for good.
+      const strays = tasks.filter((t) => onDrainedNode(t) && !isTerminalState(t.Status?.State));
+      slots.push({ slot, tasks, kind: 'live', node: live.NodeID || undefined, strays });
       continue;
     }
     const last = newest(tasks);
-    if (!shouldRestart(service, last)) {
-      slots.push({ slot, tasks, kind: 'finished' });
-      continue;
-    }
-    const since = parseRfc3339Ms(last.Status?.Timestamp) ?? parseRfc3339Ms(last.UpdatedAt);
-    slots.push({ slot, tasks, kind: 'restart', dueAt: since === undefined ? now : since + delay });
+    const cause: RestartCause = isTerminalState(last.Status?.State)
+      ? 'exited'
+      : onDrainedNode(last)
+        ? 'drain'
+        : 'node-down';
+    const decision = shouldRestart(template?.RestartPolicy, historyBySlot.get(slot)!, last, now, {
+      cause,
+      defaultDelayMs: restartDelayMs,
+      counts,
+    });
+    slots.push(
+      decision.restart
+        ? { slot, tasks, kind: 'restart', dueAt: decision.dueAt }
+        : { slot, tasks, kind: 'finished' },
+    );
   }
 
   const want = desiredReplicas(service);
@@ -120,6 +141,8 @@ export function reconcileReplicated(
   for (const s of slots) {
     if (removed.has(s.slot)) {
       for (const t of s.tasks) actions.shutdown.push(t.ID);
+    } else if (s.kind === 'live') {
+      for (const t of s.strays ?? []) actions.shutdown.push(t.ID);
     } else if (s.kind === 'restart') {
       if (s.dueAt! <= now) {
         actions.create.push(s.slot);
@@ -141,14 +164,10 @@ export function reconcileReplicated(
   return actions;
 }
 
-function shouldRestart(service: Service, task: Task): boolean {
-  const condition = service.Spec.TaskTemplate?.RestartPolicy?.Condition ?? 'any';
-  if (condition === 'none') return false;
-  if (condition === 'on-failure') {
-    const exit = task.Status?.ContainerStatus?.ExitCode ?? 0;
-    return !(task.Status?.State === 'complete' && exit === 0);
-  }
-  return true;
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 /** The task that ended last: the latest Status.Timestamp, then the highest Version. */
