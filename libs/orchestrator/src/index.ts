@@ -81,3 +81,18 @@ export {
   ConstraintEnforcer,
   type ConstraintEnforcerOptions,
 } from './constraint-enforcer/constraint.enforcer';
+export {
+  DEFAULT_REBALANCE_DELAY_MS,
+  REBALANCE_DELAY_LABEL,
+  REBALANCE_LABEL,
+  REPLACES_LABEL,
+  rebalanceSettings,
+  type RebalanceSettings,
+} from './rebalance/rebalance.labels';
+export {
+  DEFAULT_MOVE_TIMEOUT_MS,
+  planRebalance,
+  type RebalanceInput,
+  type RebalanceStep,
+} from './rebalance/rebalance.plan';
+export { ServiceRebalancer, type ServiceRebalancerOptions } from './rebalance/service.rebalancer';

@@ -283,7 +283,8 @@ export function applyServiceUpdate(
   applyCommonFlags(spec, flags);
 
   if (flags.force) {
-    // ForceUpdate is a counter: any change of value makes the orchestrator replace every task.
+    // ForceUpdate is a counter: a change of value asks for every task to be redeployed (done
+    // by the rolling updater, issue #7; jobs start a new run).
     const task = taskTemplate(spec);
     task.ForceUpdate = (task.ForceUpdate ?? 0) + 1;
   }

@@ -5,6 +5,7 @@ import {
   GlobalOrchestrator,
   JobsOrchestrator,
   ReplicatedOrchestrator,
+  ServiceRebalancer,
   TaskReaper,
 } from '@shoal/orchestrator';
 import { NotLeaderError, type RaftDriver } from '@shoal/raft';
@@ -24,11 +25,11 @@ const realTimers: TimerPort = {
 
 /**
  * The components that run only on the leader (BRIEF decision 5): the replicated, global and
- * jobs orchestrators, the constraint enforcer, the task reaper, the scheduler, and the
- * dispatcher with its log broker. They are built fresh when this node becomes leader, only after it has
- * applied its whole log, and stopped when it steps down. Their writes go straight to this
- * node's Raft and are never forwarded: a deposed leader's orchestrator must fail rather than
- * hand its decisions to the new leader, which runs its own.
+ * jobs orchestrators, the constraint enforcer, the task reaper, the opt-in rebalancer, the
+ * scheduler, and the dispatcher with its log broker. They are built fresh when this node
+ * becomes leader, only after it has applied its whole log, and stopped when it steps down.
+ * Their writes go straight to this node's Raft and are never forwarded: a deposed leader's
+ * orchestrator must fail rather than hand its decisions to the new leader, which runs its own.
  */
 export class LeaderServices {
   private running?: {
@@ -37,6 +38,7 @@ export class LeaderServices {
     jobsOrchestrator: JobsOrchestrator;
     reaper: TaskReaper;
     enforcer: ConstraintEnforcer;
+    rebalancer: ServiceRebalancer;
     scheduler: Scheduler;
     dispatcher: Dispatcher;
     logs: LogBroker;
@@ -125,18 +127,26 @@ export class LeaderServices {
       store,
       logger: this.log.child({ component: 'constraint-enforcer' }),
     });
+    const rebalancer = new ServiceRebalancer({
+      store,
+      clock: this.clock,
+      newId: this.newId,
+      logger: this.log.child({ component: 'rebalancer' }),
+    });
     dispatcher.start();
     orchestrator.start();
     globalOrchestrator.start();
     jobsOrchestrator.start();
     enforcer.start();
     reaper.start();
+    rebalancer.start();
     scheduler.start();
     const timer = setInterval(() => {
       const now = this.clock.now();
       void orchestrator.tick(now);
       void globalOrchestrator.tick(now);
       void jobsOrchestrator.tick(now);
+      void rebalancer.tick(now);
     }, TICK_MS);
     timer.unref();
     this.running = {
@@ -145,6 +155,7 @@ export class LeaderServices {
       jobsOrchestrator,
       reaper,
       enforcer,
+      rebalancer,
       scheduler,
       dispatcher,
       logs,
@@ -165,6 +176,7 @@ export class LeaderServices {
     r.jobsOrchestrator.stop();
     r.enforcer.stop();
     r.reaper.stop();
+    r.rebalancer.stop();
     void r.scheduler.stop();
     this.log.info('leader services stopped');
   }
