@@ -15,14 +15,14 @@ import {
   type TimerPort,
 } from '@shoal/dispatcher';
 import { InProcessDispatcherApi, InProcessLink } from '@shoal/dispatcher/testing/in-process.api';
-import { RecordingExecutor } from '@shoal/exec/testing/recording.executor';
+import { type RecordingExecutor } from '@shoal/exec/testing/recording.executor';
 import { ReplicatedOrchestrator, type OrchestratedService } from '@shoal/orchestrator';
 import { Scheduler } from '@shoal/scheduler';
 import { MemoryStore, type ReadTx } from '@shoal/store';
 import { DirectProposer } from '@shoal/store/testing/direct.proposer';
-import { Agent } from '../../../apps/shoald/src/agent/agent';
-import { MemoryAgentState } from '../../../apps/shoald/src/agent/agent-state.store';
+import { type Agent } from '../../../apps/shoald/src/agent/agent';
 import { nodeState, type StoredNode } from './cluster.views';
+import { seededRandom, simulatedAgent } from './simulated.agent';
 
 /** As apps/shoald/src/daemon/leader-services.ts: how often due restarts are looked for. */
 const ORCHESTRATOR_TICK_MS = 250;
@@ -61,12 +61,6 @@ const realTimers: TimerPort = {
     return () => clearTimeout(t);
   },
 };
-
-/** [0, 1) from a seeded byte source, for the agents' heartbeat and backoff jitter. */
-function seededRandom(seed: number): () => number {
-  const bytes = seededRandomBytes(seed);
-  return () => new DataView(bytes(4).buffer).getUint32(0) / 2 ** 32;
-}
 
 /**
  * The scale harness of issue 5: one manager's store on a DirectProposer (Raft of one, in
@@ -277,10 +271,8 @@ export class SimulatedCluster {
   private async startAgent(id: string, n: number): Promise<void> {
     const link = new InProcessLink();
     const peerAddr = `10.0.${n >> 8}.${n & 255}`;
-    const executor = new RecordingExecutor({ description: { engineVersion: 'sim' } });
-    const agent = new Agent({
-      executor,
-      state: new MemoryAgentState(),
+    const { agent, executor } = simulatedAgent({
+      id,
       connect: () =>
         new InProcessDispatcherApi({
           link,
@@ -290,20 +282,6 @@ export class SimulatedCluster {
           peerAddr,
         }),
       managers: [MANAGER_ADDR],
-      describe: async () => {
-        const engine = await executor.describe();
-        return {
-          Hostname: id,
-          Platform: { Architecture: 'x86_64', OS: 'linux' },
-          Resources: { NanoCPUs: engine.nanoCpus, MemoryBytes: engine.memoryBytes },
-          Engine: {
-            EngineVersion: engine.engineVersion,
-            Labels: { 'shoal.executor': engine.executor },
-            Plugins: [],
-          },
-        };
-      },
-      clock: systemClock,
       random: this.random,
       logger: this.log.child({ component: 'agent', node: id }),
     });

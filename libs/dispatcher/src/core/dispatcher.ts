@@ -347,6 +347,10 @@ export class Dispatcher {
     if (event.kind === 'task') {
       const now = event.object as Task;
       const before = event.previous as Task | undefined;
+      // Most task writes are the agents' own status reports, which change nothing an agent is
+      // sent: recomputing the node's assignments for them cost the leader more than anything
+      // else at scale (issue 6's benchmark).
+      if (event.action === 'update' && before && !changesAssignments(before, now)) return;
       if (now.NodeID) this.dirtyNodes.add(now.NodeID);
       if (before?.NodeID && before.NodeID !== now.NodeID) this.dirtyNodes.add(before.NodeID);
     } else if (event.kind === 'node') {
@@ -411,9 +415,9 @@ export class Dispatcher {
             // Moved or deleted meanwhile, or a report older than what is stored: skip it.
             if (!task || task.NodeID !== nodeId) continue;
             if (rank(status.State) < rank(task.Status?.State)) continue;
-            const next = structuredClone(task) as Task & StoredObject;
-            next.Status = status;
-            tx.update('task', next);
+            // tx.update copies what it is given, so a shallow copy is enough: a deep one per
+            // report was a visible share of the leader's CPU (issue 6's benchmark).
+            tx.update<Task & StoredObject>('task', { ...task, Status: status });
           }
         });
         this.settle(answered, batch.keys());
@@ -434,12 +438,13 @@ export class Dispatcher {
         keep.push(w);
         continue;
       }
-      const hit = [...w.left].some((id) => done.has(id));
-      if (hit && err !== undefined) {
+      // Walk the waiter's own reports, not the whole batch: with a thousand agents waiting,
+      // the batch-sized walk per waiter was a leading cost of every write (issue 6's benchmark).
+      if (err !== undefined && [...w.left].some((id) => done.has(id))) {
         w.reject(err);
         continue;
       }
-      for (const id of done) w.left.delete(id);
+      for (const id of w.left) if (done.has(id)) w.left.delete(id);
       if (w.left.size === 0) w.resolve();
       else keep.push(w);
     }
@@ -509,6 +514,19 @@ export class Dispatcher {
     }
     this.scheduleCheck();
   }
+}
+
+/**
+ * Whether an update of a task can change what its node's agent is sent: the agent is sent a
+ * task when it becomes the node's (isAssignedTo) and again only when its DesiredState changes
+ * (see AssignmentSet), so an update that moves neither is invisible to it.
+ */
+function changesAssignments(before: Task, now: Task): boolean {
+  return (
+    before.NodeID !== now.NodeID ||
+    before.DesiredState !== now.DesiredState ||
+    isAssignedTo(before, before.NodeID ?? '') !== isAssignedTo(now, now.NodeID ?? '')
+  );
 }
 
 /** The tasks assigned to `nodeId`, in a stable order. */
