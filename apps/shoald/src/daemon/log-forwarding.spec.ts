@@ -7,9 +7,9 @@ import {
   type PbLogsRequestOut,
   type PbManagerControlClient,
 } from '@shoal/api';
-import { generateDataKey, MANAGER_ROLE_OU, WORKER_ROLE_OU } from '@shoal/ca';
+import { MANAGER_ROLE_OU, WORKER_ROLE_OU } from '@shoal/ca';
 import { managerChannelCredentials } from '@shoal/ca/grpc';
-import { nullLogger, objectIdGenerator, systemClock } from '@shoal/common';
+import { nullLogger } from '@shoal/common';
 import {
   type BrokeredLogLine,
   type LogBroker,
@@ -18,13 +18,12 @@ import {
 } from '@shoal/dispatcher';
 import { GrpcTransport, type RaftDriver } from '@shoal/raft';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts } from '../../../../test/support/free-port';
 import { makeTestPki, type TestPki } from '../../../../test/support/test-certs';
 import { clusterPortCredentials, managerOnlyAuthorizer } from './cluster-port';
 import { managerControlService } from './leader-forwarding';
 import { forwardLogs, logsRequestFromPb, logsRequestToPb } from './log-forwarding';
-import { ManagerNode } from './manager.node';
-import { StateDir } from './state-dir';
+import { type ManagerNode } from './manager.node';
+import { startManagerCluster } from './testing/manager-cluster';
 
 /** What a sink saw, in order. */
 function recordingSink(): LogSink & { events: string[]; ended: Promise<void> } {
@@ -220,37 +219,7 @@ describe('ManagerNode.openLogs: three managers in process', () => {
 
   it('a follower’s request reaches the leader’s broker, which reports a node without a session', async () => {
     root = await mkdtemp(path.join(tmpdir(), 'shoal-logs-managers-'));
-    const pki = await makeTestPki(ids.map((id) => ({ id, role: MANAGER_ROLE_OU })));
-    const ports = await freePorts(ids.length);
-    const members = ids.map((id, i) => ({ id, address: `127.0.0.1:${ports[i]}` }));
-    managers.push(
-      ...(await Promise.all(
-        ids.map(async (id, i) => {
-          const stateDir = new StateDir(path.join(root, id));
-          await stateDir.writeCertificates({
-            'ca.crt': pki.caPem,
-            'node.crt': pki.nodes[id]!.certPem,
-            'node.key': pki.nodes[id]!.keyPem,
-          });
-          return ManagerNode.start({
-            node: {
-              nodeId: id,
-              clusterId: 'c1',
-              role: 'manager',
-              listenAddr: members[i]!.address,
-              advertiseAddr: members[i]!.address,
-            },
-            stateDir,
-            bootstrap: members,
-            clock: systemClock,
-            newId: objectIdGenerator(),
-            logger: nullLogger,
-            tickMs: 20,
-            dataKey: generateDataKey(),
-          });
-        }),
-      )),
-    );
+    managers.push(...(await startManagerCluster(root, ids)).managers);
     const follower = managers.find((m) => !m.isLeader())!;
     const req: LogRequest = {
       tasks: [{ taskId: 'task1', nodeId: 'gone' }],

@@ -7,8 +7,9 @@ import { generateDataKey, MANAGER_ROLE_OU, WORKER_ROLE_OU } from '@shoal/ca';
 import { nullLogger, objectIdGenerator, systemClock } from '@shoal/common';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePorts } from '../../../../test/support/free-port';
-import { issueTestCert, makeTestPki, type TestPki } from '../../../../test/support/test-certs';
+import { issueTestCert, type TestPki } from '../../../../test/support/test-certs';
 import { ManagerNode } from './manager.node';
+import { startManagerCluster } from './testing/manager-cluster';
 import { StateDir } from './state-dir';
 
 const ids = ['m1', 'm2', 'm3'];
@@ -24,37 +25,9 @@ describe('ManagerNode: writes through any manager', () => {
 
   async function startCluster(): Promise<{ pki: TestPki; ports: number[] }> {
     root = await mkdtemp(path.join(tmpdir(), 'shoal-managers-'));
-    const pki = await makeTestPki(ids.map((id) => ({ id, role: MANAGER_ROLE_OU })));
-    const ports = await freePorts(ids.length);
-    const members = ids.map((id, i) => ({ id, address: `127.0.0.1:${ports[i]}` }));
-    const started = await Promise.all(
-      ids.map(async (id, i) => {
-        const stateDir = new StateDir(path.join(root, id));
-        await stateDir.writeCertificates({
-          'ca.crt': pki.caPem,
-          'node.crt': pki.nodes[id]!.certPem,
-          'node.key': pki.nodes[id]!.keyPem,
-        });
-        return ManagerNode.start({
-          node: {
-            nodeId: id,
-            clusterId: 'c1',
-            role: 'manager',
-            listenAddr: members[i]!.address,
-            advertiseAddr: members[i]!.address,
-          },
-          stateDir,
-          bootstrap: members,
-          clock: systemClock,
-          newId: objectIdGenerator(),
-          logger: nullLogger,
-          tickMs: 20,
-          dataKey: generateDataKey(),
-        });
-      }),
-    );
-    managers.push(...started);
-    return { pki, ports };
+    const started = await startManagerCluster(root, ids);
+    managers.push(...started.managers);
+    return { pki: started.pki, ports: started.ports };
   }
 
   it('forwards a follower’s write to the leader and reads it back on the follower at once', async () => {

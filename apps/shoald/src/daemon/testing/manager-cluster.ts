@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { generateDataKey, MANAGER_ROLE_OU } from '@shoal/ca';
+import { nullLogger, objectIdGenerator, systemClock } from '@shoal/common';
+import { freePorts } from '../../../../../test/support/free-port';
+import { makeTestPki, type TestPki } from '../../../../../test/support/test-certs';
+import { ManagerNode } from '../manager.node';
+import { StateDir } from '../state-dir';
+
+/**
+ * Founding managers `ids`, each a ManagerNode in this process with its own state dir under
+ * `root`, certificates from one test PKI and a free loopback port, bootstrapped together.
+ * A fast Raft tick (20 ms) keeps elections short. The caller stops them.
+ */
+export async function startManagerCluster(
+  root: string,
+  ids: readonly string[],
+): Promise<{ managers: ManagerNode[]; pki: TestPki; ports: number[] }> {
+  const pki = await makeTestPki(ids.map((id) => ({ id, role: MANAGER_ROLE_OU })));
+  const ports = await freePorts(ids.length);
+  const members = ids.map((id, i) => ({ id, address: `127.0.0.1:${ports[i]}` }));
+  const managers = await Promise.all(
+    ids.map(async (id, i) => {
+      const stateDir = new StateDir(path.join(root, id));
+      await stateDir.writeCertificates({
+        'ca.crt': pki.caPem,
+        'node.crt': pki.nodes[id]!.certPem,
+        'node.key': pki.nodes[id]!.keyPem,
+      });
+      return ManagerNode.start({
+        node: {
+          nodeId: id,
+          clusterId: 'c1',
+          role: 'manager',
+          listenAddr: members[i]!.address,
+          advertiseAddr: members[i]!.address,
+        },
+        stateDir,
+        bootstrap: members,
+        clock: systemClock,
+        newId: objectIdGenerator(),
+        logger: nullLogger,
+        tickMs: 20,
+        dataKey: generateDataKey(),
+      });
+    }),
+  );
+  return { managers, pki, ports };
+}
