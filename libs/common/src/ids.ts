@@ -1,13 +1,30 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /** Object IDs look like Swarm's: 25 characters of lowercase base-36. */
 export const OBJECT_ID_LENGTH = 25;
-const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyz';
 
 /** Source of random bytes, injected so tests and the simulator get reproducible IDs. */
 export type RandomBytes = (n: number) => Uint8Array;
 
-export const cryptoRandomBytes: RandomBytes = (n) => randomBytes(n);
+const POOL_BYTES = 4096;
+let pool = new Uint8Array(0);
+let poolOffset = 0;
+
+/**
+ * CSPRNG bytes served from a pool refilled 4 KiB at a time: the leader makes an ID for every
+ * task it creates, and one randomBytes call per ID was a visible share of its CPU when it
+ * placed a hundred thousand tasks (issue 6's benchmark). Each byte is handed out once.
+ */
+export const cryptoRandomBytes: RandomBytes = (n) => {
+  if (n > POOL_BYTES) return randomFillSync(new Uint8Array(n));
+  if (poolOffset + n > pool.length) {
+    pool = randomFillSync(new Uint8Array(POOL_BYTES));
+    poolOffset = 0;
+  }
+  const out = pool.slice(poolOffset, poolOffset + n);
+  poolOffset += n;
+  return out;
+};
 
 export type IdGenerator = () => string;
 
@@ -17,14 +34,10 @@ export type IdGenerator = () => string;
  */
 export function objectIdGenerator(random: RandomBytes = cryptoRandomBytes): IdGenerator {
   return () => {
-    let n = 0n;
-    for (const b of random(16)) n = (n << 8n) | BigInt(b);
-    let s = '';
-    for (let i = 0; i < OBJECT_ID_LENGTH; i++) {
-      s = ALPHABET[Number(n % 36n)]! + s;
-      n /= 36n;
-    }
-    return s;
+    let hex = '0x';
+    for (const b of random(16)) hex += b.toString(16).padStart(2, '0');
+    // BigInt's own base-36 (digits 0-9 then lowercase a-z) in one native call.
+    return BigInt(hex).toString(36).padStart(OBJECT_ID_LENGTH, '0');
   };
 }
 
