@@ -54,6 +54,13 @@ export class MemoryStore implements StateMachine {
    */
   private readonly waiting = new Map<string, ApplyOutcome | undefined>();
   private skipped = 0;
+  /**
+   * This store's proposals by their encoded bytes, so that applying its own entries skips
+   * decoding what it just encoded (the entry that Raft hands back is the same array). The
+   * objects are the transaction's: detached, frozen and in JSON form, so what is stored is
+   * what a follower decodes. Entries lost, or copied on the way, are decoded as usual.
+   */
+  private readonly own = new WeakMap<Uint8Array, StoreProposal>();
 
   constructor(opts: MemoryStoreOptions) {
     this.proposer = opts.proposer;
@@ -119,7 +126,9 @@ export class MemoryStore implements StateMachine {
     let index: number;
     let outcome: ApplyOutcome | undefined;
     try {
-      ({ index } = await (opts.proposer ?? this.proposer).propose(encodeProposal(proposal)));
+      const data = encodeProposal(proposal);
+      this.own.set(data, proposal);
+      ({ index } = await (opts.proposer ?? this.proposer).propose(data));
       outcome = this.waiting.get(proposal.requestId);
     } finally {
       this.waiting.delete(proposal.requestId);
@@ -192,7 +201,8 @@ export class MemoryStore implements StateMachine {
     // Already in the state (e.g. replayed over a snapshot that covers it).
     if (entry.index <= this.tables.lastIndex) return;
     this.tables.lastIndex = entry.index;
-    const proposal = decodeProposal(entry.data);
+    const proposal = this.own.get(entry.data) ?? decodeProposal(entry.data);
+    this.own.delete(entry.data);
     if (!proposal) {
       this.skipped++;
       return;
