@@ -91,6 +91,12 @@ type NodeLike = StoredObject & {
   Description?: unknown;
 };
 
+const ALL_TASKS = 'all';
+
+function sendIfAny(w: AssignmentWatcher, msg: AssignmentMessage | undefined): void {
+  if (msg) w.send(msg);
+}
+
 /** How soon a failed down-marking write is tried again. */
 const MARK_DOWN_RETRY_MS = 500;
 
@@ -112,7 +118,11 @@ export class Dispatcher {
   private readonly heartbeats = new HeartbeatTracker();
   private readonly batcher: StatusBatcher;
   private waiters: StatusWaiter[] = [];
-  private readonly dirtyNodes = new Set<string>();
+  /**
+   * Per node, the tasks whose assignment may have changed since the last commit, or ALL_TASKS
+   * when the node's whole set must be recomputed (after a store reset).
+   */
+  private readonly dirtyNodes = new Map<string, Set<string> | typeof ALL_TASKS>();
   private managersChanged = false;
   private nodeCount = 0;
   private managers: ManagerAddress[] = [];
@@ -336,7 +346,7 @@ export class Dispatcher {
   private onEvent(event: StoreEvent): void {
     if (this.stopped) return;
     if (event.type === 'reset') {
-      for (const s of this.sessions.values()) this.dirtyNodes.add(s.nodeId);
+      for (const s of this.sessions.values()) this.dirtyNodes.set(s.nodeId, ALL_TASKS);
       this.managersChanged = true;
       return;
     }
@@ -351,8 +361,8 @@ export class Dispatcher {
       // sent: recomputing the node's assignments for them cost the leader more than anything
       // else at scale (issue 6's benchmark).
       if (event.action === 'update' && before && !changesAssignments(before, now)) return;
-      if (now.NodeID) this.dirtyNodes.add(now.NodeID);
-      if (before?.NodeID && before.NodeID !== now.NodeID) this.dirtyNodes.add(before.NodeID);
+      if (now.NodeID) this.markDirty(now.NodeID, now.ID!);
+      if (before?.NodeID && before.NodeID !== now.NodeID) this.markDirty(before.NodeID, now.ID!);
     } else if (event.kind === 'node') {
       if (event.action !== 'update') this.nodeCount += event.action === 'create' ? 1 : -1;
       if (event.action === 'remove') {
@@ -377,16 +387,31 @@ export class Dispatcher {
     if (this.dirtyNodes.size === 0) return;
     const nodes = [...this.dirtyNodes];
     this.dirtyNodes.clear();
-    for (const nodeId of nodes) {
-      const id = this.sessionOfNode.get(nodeId);
-      const s = id ? this.sessions.get(id) : undefined;
-      if (!s || s.watchers.size === 0) continue;
-      const tasks = this.o.store.view((tx) => assignedTasks(tx, nodeId));
-      for (const w of s.watchers) {
-        const msg = w.set.next(tasks);
-        if (msg) w.send(msg);
+    this.o.store.view((tx) => {
+      for (const [nodeId, taskIds] of nodes) {
+        const id = this.sessionOfNode.get(nodeId);
+        const s = id ? this.sessions.get(id) : undefined;
+        if (!s || s.watchers.size === 0) continue;
+        if (taskIds === ALL_TASKS) {
+          const tasks = assignedTasks(tx, nodeId);
+          for (const w of s.watchers) sendIfAny(w, w.set.next(tasks));
+          continue;
+        }
+        const tasks = new Map<string, Task | undefined>();
+        for (const taskId of taskIds) {
+          const t = tx.get<Task & StoredObject>('task', taskId);
+          tasks.set(taskId, t && isAssignedTo(t, nodeId) ? t : undefined);
+        }
+        for (const w of s.watchers) sendIfAny(w, w.set.changed(tasks));
       }
-    }
+    });
+  }
+
+  private markDirty(nodeId: string, taskId: string): void {
+    const tasks = this.dirtyNodes.get(nodeId);
+    if (tasks === ALL_TASKS) return;
+    if (tasks) tasks.add(taskId);
+    else this.dirtyNodes.set(nodeId, new Set([taskId]));
   }
 
   private scheduleFlush(): void {
