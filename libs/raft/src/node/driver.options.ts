@@ -31,6 +31,12 @@ export interface RaftDriverOptions {
   heartbeatTicks?: number;
   /** Take a snapshot after this many entries applied since the last one. */
   snapshotEntries?: number;
+  /**
+   * ... or after this many bytes of entries, whichever comes first: entries may be up to
+   * maxEntryBytes each, so a count alone would let the WAL and the in-memory log grow to
+   * gigabytes before one snapshot.
+   */
+  snapshotBytes?: number;
   /** Entries kept in the log behind a snapshot, so a briefly lagging follower needs no snapshot. */
   retainEntries?: number;
   proposalTimeoutMs?: number;
@@ -71,6 +77,7 @@ export const DRIVER_DEFAULTS = {
   electionTicks: 5,
   heartbeatTicks: 1,
   snapshotEntries: 10_000,
+  snapshotBytes: 256 * 1024 * 1024,
   retainEntries: 5_000,
   proposalTimeoutMs: 10_000,
   fsync: true,
@@ -87,6 +94,7 @@ export function resolveDriverOptions(o: RaftDriverOptions): ResolvedDriverOption
   positiveInt('electionTicks', r.electionTicks);
   positiveInt('heartbeatTicks', r.heartbeatTicks);
   positiveInt('snapshotEntries', r.snapshotEntries);
+  positiveInt('snapshotBytes', r.snapshotBytes);
   positiveInt('proposalTimeoutMs', r.proposalTimeoutMs);
   if (!Number.isInteger(r.retainEntries) || r.retainEntries < 0) {
     throw new RangeError(`retainEntries must be a non-negative integer, got ${r.retainEntries}`);

@@ -116,6 +116,21 @@ describe('RaftDriver', () => {
     );
   });
 
+  it('snapshots by bytes applied when entries are large, however few they are', async () => {
+    cluster = new DriverCluster(['a'], {
+      snapshotEntries: 1_000_000,
+      snapshotBytes: 4_096,
+      retainEntries: 0,
+    });
+    const d = await cluster.start('a');
+    await cluster.waitForLeader();
+    // 1 KiB writes: the fifth crosses 4 KiB since the last snapshot.
+    for (let i = 0; i < 4; i++) await write(cluster, `${i}`.padEnd(1_024, '.'));
+    expect(d.status().snapshotIndex).toBeLessThanOrEqual(1);
+    await write(cluster, 'x'.repeat(1_024));
+    await waitUntil(() => d.status().snapshotIndex > 1, 5_000, 'a snapshot by bytes');
+  });
+
   it('with a cipher, a restarted node recovers its state, and nothing is on disk in clear text', async () => {
     const cipher = aesGcmCipher(Buffer.alloc(32, 0x61));
     cluster = new DriverCluster(['a'], { cipher, snapshotEntries: 7, retainEntries: 2 });

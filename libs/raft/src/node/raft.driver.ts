@@ -86,6 +86,8 @@ export class RaftDriver {
   private term = 0;
   private applied: number;
   private snapshotIndex: number;
+  /** Bytes of the entries applied since the last snapshot started (see snapshotBytes). */
+  private bytesSinceSnapshot = 0;
   private confState: ConfState;
 
   private constructor(
@@ -393,6 +395,7 @@ export class RaftDriver {
       } else if (e.data.length > 0) {
         // Empty normal entries are the no-ops new leaders append; the application never sees them.
         batch.push(e);
+        this.bytesSinceSnapshot += e.data.length;
       }
     }
     await flush();
@@ -435,6 +438,7 @@ export class RaftDriver {
     this.confState = snap.metadata.confState;
     this.applied = snap.metadata.index;
     this.snapshotIndex = snap.metadata.index;
+    this.bytesSinceSnapshot = 0;
     this.proposals.skippedTo(
       snap.metadata.index,
       () => new ProposalOutcomeUnknownError('replaced by a snapshot from the leader'),
@@ -449,7 +453,12 @@ export class RaftDriver {
    * background, so even a large snapshot does not stall replication.
    */
   private maybeSnapshot(): void {
-    if (this.snapshotting || this.applied - this.snapshotIndex < this.o.snapshotEntries) return;
+    if (this.snapshotting) return;
+    const due =
+      this.applied - this.snapshotIndex >= this.o.snapshotEntries ||
+      this.bytesSinceSnapshot >= this.o.snapshotBytes;
+    if (!due) return;
+    this.bytesSinceSnapshot = 0;
     const index = this.applied;
     const confState = this.confState;
     const addresses = new Map(this.addresses);
