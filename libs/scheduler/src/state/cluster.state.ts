@@ -165,7 +165,13 @@ export class ClusterState {
 
     const before = this.holdings.get(task.ID);
     const holds = !removed && holdsNode(task);
-    if (before && holds && before.nodeId === task.NodeID && before.serviceId === task.ServiceID) {
+    if (
+      before &&
+      holds &&
+      before.nodeId === task.NodeID &&
+      before.serviceId === task.ServiceID &&
+      before.claimedFrom === task.AssignedGenericResources
+    ) {
       // Status reports of a running task: only whether it still counts can change, and a
       // replica told to stop frees its place for spreading and MaxReplicas at once.
       const counts = countsAsReplica(task);
@@ -200,6 +206,9 @@ export class ClusterState {
       memoryBytes: Math.max(0, reservations?.MemoryBytes ?? 0),
       generic,
       hostPorts: this.hostPortsOf(task.ServiceID ?? ''),
+      // Compared by reference: the store shares unchanged fields between versions of a
+      // task, so a status report keeps it and a change of claims does not.
+      claimedFrom: task.AssignedGenericResources,
     };
   }
 

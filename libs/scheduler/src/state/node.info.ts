@@ -11,6 +11,8 @@ export interface Holding {
   readonly memoryBytes: number;
   readonly generic: readonly GenericClaim[];
   readonly hostPorts: readonly string[];
+  /** The task's AssignedGenericResources that `generic` was read from, if any. */
+  readonly claimedFrom?: unknown;
 }
 
 /**
