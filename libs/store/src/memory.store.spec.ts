@@ -221,7 +221,14 @@ describe('MemoryStore writes', () => {
     });
     const proposal = JSON.parse(new TextDecoder().decode(proposer.log[1]!.data));
     expect(proposal.actions).toHaveLength(1);
-    expect(proposal.actions[0]).toMatchObject({ op: 'update', object: { Version: { Index: 1 } } });
+    // Only the changed field travels, with the version the transaction read.
+    expect(proposal.actions[0]).toEqual({
+      op: 'update',
+      kind: 'service',
+      id: s.ID,
+      version: 1,
+      set: { Spec: { Name: 'two', Labels: {} } },
+    });
     expect(store.view((tx) => tx.get<ServiceLike>('service', s.ID))!.Spec.Name).toBe('two');
   });
 

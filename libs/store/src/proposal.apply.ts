@@ -1,5 +1,6 @@
 import {
   type ApplyFailure,
+  type FieldMap,
   type StoreChangeEvent,
   type StoredObject,
   type StoreProposal,
@@ -34,7 +35,7 @@ class ProposalCheck extends Overlay {
     const stamp = rfc3339Nano(proposal.time);
     const changes: PlannedChange[] = [];
     for (const a of proposal.actions) {
-      const id = a.op === 'remove' ? a.id : a.object.ID;
+      const id = a.op === 'remove' || !('object' in a) ? a.id : a.object.ID;
       const current = this.get(a.kind, id);
       if (a.op === 'create') {
         if (current) return { failure: alreadyExists(a.kind, id) };
@@ -45,10 +46,12 @@ class ProposalCheck extends Overlay {
       }
       if (!current) return { failure: notFound(a.kind, id) };
       if (a.op === 'update') {
-        if (current.Version.Index !== a.object.Version.Index) {
+        const whole = 'object' in a;
+        if (current.Version.Index !== (whole ? a.object.Version.Index : a.version)) {
           return { failure: versionConflict(a.kind, id) };
         }
-        const object = stored(a.object, index, current.CreatedAt, stamp);
+        const fields = whole ? a.object : patched(current, a.set, a.unset);
+        const object = stored(fields, index, current.CreatedAt, stamp);
         this.write(a.kind, id, object);
         changes.push({ kind: a.kind, action: 'update', object, previous: current });
       } else {
@@ -60,6 +63,23 @@ class ProposalCheck extends Overlay {
     if (clash) return { failure: nameConflict(clash.kind, clash.id, clash.name) };
     return { changes };
   }
+}
+
+/**
+ * `current` with `set` and `unset` applied, fields in a fixed order (the current ones, then
+ * new ones in the patch's order), so every manager stores the same object. The codec has
+ * refused patches that touch ID or "__proto__".
+ */
+function patched(current: StoredObject, set: FieldMap, unset: string[] = []): StoredObject {
+  const was = current as unknown as FieldMap;
+  const gone = new Set(unset);
+  const out: FieldMap = {};
+  for (const key of Object.keys(was)) {
+    if (!gone.has(key))
+      out[key] = Object.prototype.hasOwnProperty.call(set, key) ? set[key] : was[key];
+  }
+  for (const key of Object.keys(set)) if (!(key in out) && !gone.has(key)) out[key] = set[key];
+  return out as unknown as StoredObject;
 }
 
 /** The proposer's object with the fields only apply may set. */

@@ -77,11 +77,25 @@ function isAction(v: unknown): v is StoreAction {
   if (!isRecord(v) || typeof v.kind !== 'string' || !KIND_SET.has(v.kind as Kind)) return false;
   switch (v.op) {
     case 'create':
-    case 'update':
       return isObject(v.object);
+    case 'update':
+      return 'object' in v ? isObject(v.object) : isPatch(v);
     case 'remove':
       return typeof v.id === 'string';
     default:
       return false;
   }
+}
+
+/** An update by fields: never of the ID (or the prototype), which would corrupt the tables. */
+function isPatch(v: Record<string, unknown>): boolean {
+  if (typeof v.id !== 'string' || !Number.isSafeInteger(v.version) || !isRecord(v.set)) {
+    return false;
+  }
+  const touched = Object.keys(v.set);
+  if (v.unset !== undefined) {
+    if (!Array.isArray(v.unset) || !v.unset.every((k) => typeof k === 'string')) return false;
+    touched.push(...(v.unset as string[]));
+  }
+  return !touched.some((k) => k === 'ID' || k === '__proto__');
 }

@@ -56,6 +56,19 @@ describe('apply', () => {
       bytes('42'),
       bytes('{"requestId":"r","time":1,"actions":[{"op":"drop","kind":"node","id":"x"}]}'),
       bytes('{"requestId":"r","time":1,"actions":[{"op":"create","kind":"pod","object":{}}]}'),
+      // Updates by fields may not touch the ID or the prototype, nor lack a version.
+      bytes(
+        '{"requestId":"r","time":1,"actions":[{"op":"update","kind":"node","id":"x","version":1,"set":{"ID":"y"}}]}',
+      ),
+      bytes(
+        '{"requestId":"r","time":1,"actions":[{"op":"update","kind":"node","id":"x","version":1,"set":{"__proto__":{}}}]}',
+      ),
+      bytes(
+        '{"requestId":"r","time":1,"actions":[{"op":"update","kind":"node","id":"x","version":1,"set":{},"unset":["ID"]}]}',
+      ),
+      bytes(
+        '{"requestId":"r","time":1,"actions":[{"op":"update","kind":"node","id":"x","set":{}}]}',
+      ),
       bytes('{"requestId":"r","time":"now","actions":[]}'),
     ];
     for (const g of garbage) await proposer.propose(g);
@@ -92,6 +105,47 @@ describe('apply', () => {
       CreatedAt: '2026-01-02T03:04:05.006000000Z',
       UpdatedAt: '2026-01-02T03:04:05.006000000Z',
     });
+  });
+
+  it('applies updates by fields, and whole-object updates from older logs', () => {
+    const { store } = directStore();
+    const write = (index: number, action: StoreProposal['actions'][number]) =>
+      store.apply([entry(index, proposal({ requestId: `r${index}`, time: 0, actions: [action] }))]);
+    write(1, {
+      op: 'create',
+      kind: 'task',
+      object: { ID: 't', Version: { Index: 0 }, A: 1, B: { x: 1 }, C: 3 } as never,
+    });
+    const before = store.view((tx) => tx.get<TaskLike & { B: unknown }>('task', 't'))!;
+    write(2, {
+      op: 'update',
+      kind: 'task',
+      id: 't',
+      version: 1,
+      set: { A: 2, D: 4 },
+      unset: ['C'],
+    });
+    const after = store.view((tx) => tx.get<TaskLike & { B: unknown }>('task', 't'))!;
+    expect(after).toMatchObject({ A: 2, B: { x: 1 }, D: 4, Version: { Index: 2 } });
+    expect(after).not.toHaveProperty('C');
+    // Fields the update left alone are the stored values themselves, not copies.
+    expect(after.B).toBe(before.B);
+    // A stale version conflicts and changes nothing.
+    write(3, { op: 'update', kind: 'task', id: 't', version: 1, set: { A: 9 } });
+    expect(store.view((tx) => tx.get('task', 't'))).toEqual(after);
+    write(4, {
+      op: 'update',
+      kind: 'task',
+      object: { ID: 't', Version: { Index: 2 }, A: 5 } as never,
+    });
+    expect(store.view((tx) => tx.get('task', 't'))).toMatchObject({ A: 5, Version: { Index: 4 } });
+    expect(store.view((tx) => tx.get('task', 't'))).not.toHaveProperty('B');
+  });
+
+  it('refuses a top-level "__proto__" field in a transaction', async () => {
+    const { store } = directStore();
+    const evil = JSON.parse('{"__proto__": {"x": 1}}') as object;
+    await expect(store.update((tx) => void tx.create('node', evil))).rejects.toThrow('__proto__');
   });
 
   it('reports the first outcome when a proposal is committed twice', async () => {

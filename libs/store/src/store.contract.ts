@@ -43,13 +43,32 @@ export type StoreAction =
   /** Fails with AlreadyExists if the ID exists, or NameConflict if the name is taken. */
   | { op: 'create'; kind: Kind; object: StoredObject }
   /**
-   * Replaces the object. Fails with NotFound if it is gone, VersionConflict if its current
-   * Version.Index differs from `object.Version.Index` (the version the writer read), or
-   * NameConflict if a rename collides.
+   * Changes the object's top-level fields: `set` replaces (or adds) fields, `unset` removes
+   * them, the others stay as stored. Fails with NotFound if it is gone, VersionConflict if
+   * its current Version.Index differs from `version` (the version the writer read), or
+   * NameConflict if a rename collides. A status report changes one field of a task, so the
+   * entry carries that field and not the whole task (issue 6's benchmark: whole tasks were
+   * most of the bytes encoded, logged, sent, decoded and frozen on every manager).
+   */
+  | { op: 'update'; kind: Kind; id: string; version: number; set: FieldMap; unset?: string[] }
+  /**
+   * The earlier form of update, still applied from older logs: replaces the whole object,
+   * expecting `object.Version.Index`.
    */
   | { op: 'update'; kind: Kind; object: StoredObject }
   /** Fails with NotFound if it is gone. */
   | { op: 'remove'; kind: Kind; id: string };
+
+/** Top-level fields of a stored object, by name; never its ID, Version or timestamps. */
+export type FieldMap = Record<string, unknown>;
+
+/** The fields only apply sets. */
+export const STAMPED_FIELDS: ReadonlySet<string> = new Set([
+  'ID',
+  'Version',
+  'CreatedAt',
+  'UpdatedAt',
+]);
 
 /** One Raft entry's worth of store writes. Serialized as JSON. */
 export interface StoreProposal {

@@ -18,9 +18,14 @@ describe('cloneJson', () => {
   });
 
   it('drops undefined and function properties and nulls them in arrays, as JSON does', () => {
-    const input = { a: undefined, b: () => 1, c: [undefined, NaN, Infinity, 1], d: new Date(0) };
+    const input = {
+      a: undefined,
+      b: () => 1,
+      c: [undefined, NaN, Infinity, 1, -0],
+      d: new Date(0),
+    };
     expect(cloneJson(input)).toStrictEqual({
-      c: [null, null, null, 1],
+      c: [null, null, null, 1, 0],
       d: '1970-01-01T00:00:00.000Z',
     });
   });

@@ -64,7 +64,11 @@ function isDropped(item: unknown): boolean {
 }
 
 function jsonNumber(item: unknown): unknown {
-  if (typeof item === 'number' && !Number.isFinite(item)) return null;
+  if (typeof item === 'number') {
+    if (!Number.isFinite(item)) return null;
+    // JSON writes -0 as 0.
+    return item === 0 ? 0 : item;
+  }
   if (typeof item === 'bigint') throw new TypeError('Do not know how to serialize a BigInt');
   return item;
 }

@@ -1,5 +1,11 @@
 import { type IdGenerator } from '@shoal/common';
-import { type Kind, type StoreAction, type StoredObject } from './store.contract';
+import {
+  type FieldMap,
+  type Kind,
+  STAMPED_FIELDS,
+  type StoreAction,
+  type StoredObject,
+} from './store.contract';
 import { alreadyExists, nameConflict, notFound, StoreError, versionConflict } from './store.errors';
 import { cloneJson, deepFreeze, isNamedKind, nameOf } from './store.objects';
 import { Overlay } from './store.overlay';
@@ -25,7 +31,7 @@ export class WriteTransaction extends Overlay implements WriteTx {
   }
 
   create<T extends StoredObject = StoredObject>(kind: Kind, input: NewObject<T>): T {
-    const object = cloneJson(input) as unknown as StoredObject;
+    const object = detached(input) as unknown as StoredObject;
     if (object.ID === undefined || object.ID === '') object.ID = this.newId();
     if (typeof object.ID !== 'string') throw new TypeError('object ID must be a string');
     if (this.get(kind, object.ID)) throw new StoreError(alreadyExists(kind, object.ID));
@@ -38,7 +44,7 @@ export class WriteTransaction extends Overlay implements WriteTx {
   }
 
   update<T extends StoredObject = StoredObject>(kind: Kind, input: T): T {
-    const object = cloneJson(input) as StoredObject;
+    const object = detached(input) as StoredObject;
     const current = this.get(kind, object.ID);
     if (!current) throw new StoreError(notFound(kind, object.ID));
     if (object.Version?.Index !== current.Version.Index) {
@@ -67,8 +73,7 @@ export class WriteTransaction extends Overlay implements WriteTx {
         created.push(id);
       } else if (base && value) {
         // Expect the version this transaction read, even if it removed and re-created the ID.
-        const object = { ...value, Version: { Index: base.Version.Index } };
-        actions.push({ op: 'update', kind, object });
+        actions.push({ op: 'update', kind, id, version: base.Version.Index, ...diff(base, value) });
       } else if (base && !value) {
         actions.push({ op: 'remove', kind, id });
       }
@@ -82,4 +87,33 @@ export class WriteTransaction extends Overlay implements WriteTx {
     const owner = this.getByName(kind, name);
     if (owner && owner.ID !== object.ID) throw new StoreError(nameConflict(kind, object.ID, name));
   }
+}
+
+/**
+ * The input in its stored (JSON) form. A top-level "__proto__" key would be read back as the
+ * prototype when applied, so it is refused here rather than stored differently on the
+ * proposer and on the managers that decode the entry.
+ */
+function detached(input: object): object {
+  const object = cloneJson(input);
+  if (Object.prototype.hasOwnProperty.call(object, '__proto__')) {
+    throw new TypeError('an object may not have a top-level "__proto__" field');
+  }
+  return object;
+}
+
+/**
+ * The fields that differ between what the transaction read and what it wrote. Unchanged
+ * fields are the very same frozen values (cloneJson shares them), so comparing references
+ * finds them without walking them.
+ */
+function diff(base: StoredObject, value: StoredObject): { set: FieldMap; unset?: string[] } {
+  const was = base as unknown as FieldMap;
+  const now = value as unknown as FieldMap;
+  const set: FieldMap = {};
+  for (const key of Object.keys(now)) {
+    if (!STAMPED_FIELDS.has(key) && now[key] !== was[key]) set[key] = now[key];
+  }
+  const unset = Object.keys(was).filter((key) => !STAMPED_FIELDS.has(key) && !(key in now));
+  return unset.length > 0 ? { set, unset } : { set };
 }
