@@ -7,6 +7,18 @@ import { type TaskSpec } from '@shoal/api/swarm';
  * credentials: new credentials are not a new template.
  */
 export function taskTemplateKey(spec: TaskSpec | undefined): string {
+  if (!spec || !Object.isFrozen(spec)) return computeKey(spec);
+  // Stored specs are frozen and never change, and tasks share their service's (or each
+  // other's) spec objects, so a reconciliation that asks for every task's key mostly asks
+  // for keys it has computed before.
+  let key = keyOfFrozen.get(spec);
+  if (key === undefined) keyOfFrozen.set(spec, (key = computeKey(spec)));
+  return key;
+}
+
+const keyOfFrozen = new WeakMap<TaskSpec, string>();
+
+function computeKey(spec: TaskSpec | undefined): string {
   const container = spec?.ContainerSpec as { PullOptions?: unknown } | undefined;
   if (container?.PullOptions !== undefined) {
     const { PullOptions: _drop, ...rest } = container;
