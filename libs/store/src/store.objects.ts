@@ -1,4 +1,10 @@
-import { type Kind, NAMED_KINDS, type StoredObject } from './store.contract';
+import {
+  type FieldMap,
+  type Kind,
+  NAMED_KINDS,
+  STAMPED_FIELDS,
+  type StoredObject,
+} from './store.contract';
 
 /**
  * Immutability policy: every object the store hands out is deep-frozen, once, when it is
@@ -101,4 +107,23 @@ export const TASK_FIELDS: readonly TaskField[] = ['ServiceID', 'NodeID', 'Desire
 export function taskField(task: StoredObject, field: TaskField): string | undefined {
   const value = (task as unknown as Record<string, unknown>)[field];
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/**
+ * What an update proposes: the top-level fields that differ between the version a writer
+ * read and what it writes. Unchanged fields are the very same frozen values (cloneJson
+ * shares them), so comparing references finds them without walking them.
+ */
+export function updateFields(
+  base: StoredObject,
+  value: StoredObject,
+): { set: FieldMap; unset?: string[] } {
+  const was = base as unknown as FieldMap;
+  const now = value as unknown as FieldMap;
+  const set: FieldMap = {};
+  for (const key of Object.keys(now)) {
+    if (!STAMPED_FIELDS.has(key) && now[key] !== was[key]) set[key] = now[key];
+  }
+  const unset = Object.keys(was).filter((key) => !STAMPED_FIELDS.has(key) && !(key in now));
+  return unset.length > 0 ? { set, unset } : { set };
 }

@@ -1,13 +1,7 @@
 import { type IdGenerator } from '@shoal/common';
-import {
-  type FieldMap,
-  type Kind,
-  STAMPED_FIELDS,
-  type StoreAction,
-  type StoredObject,
-} from './store.contract';
+import { type Kind, type StoreAction, type StoredObject } from './store.contract';
 import { alreadyExists, nameConflict, notFound, StoreError, versionConflict } from './store.errors';
-import { cloneJson, deepFreeze, isNamedKind, nameOf } from './store.objects';
+import { cloneJson, deepFreeze, isNamedKind, nameOf, updateFields } from './store.objects';
 import { Overlay } from './store.overlay';
 import { rfc3339Nano } from './store.time';
 import { type NewObject, type ReadTx, type WriteTx } from './store.types';
@@ -73,7 +67,13 @@ export class WriteTransaction extends Overlay implements WriteTx {
         created.push(id);
       } else if (base && value) {
         // Expect the version this transaction read, even if it removed and re-created the ID.
-        actions.push({ op: 'update', kind, id, version: base.Version.Index, ...diff(base, value) });
+        actions.push({
+          op: 'update',
+          kind,
+          id,
+          version: base.Version.Index,
+          ...updateFields(base, value),
+        });
       } else if (base && !value) {
         actions.push({ op: 'remove', kind, id });
       }
@@ -100,20 +100,4 @@ function detached(input: object): object {
     throw new TypeError('an object may not have a top-level "__proto__" field');
   }
   return object;
-}
-
-/**
- * The fields that differ between what the transaction read and what it wrote. Unchanged
- * fields are the very same frozen values (cloneJson shares them), so comparing references
- * finds them without walking them.
- */
-function diff(base: StoredObject, value: StoredObject): { set: FieldMap; unset?: string[] } {
-  const was = base as unknown as FieldMap;
-  const now = value as unknown as FieldMap;
-  const set: FieldMap = {};
-  for (const key of Object.keys(now)) {
-    if (!STAMPED_FIELDS.has(key) && now[key] !== was[key]) set[key] = now[key];
-  }
-  const unset = Object.keys(was).filter((key) => !STAMPED_FIELDS.has(key) && !(key in now));
-  return unset.length > 0 ? { set, unset } : { set };
 }

@@ -1,4 +1,8 @@
+import { type MemoryStore } from '@shoal/store';
 import { type NewTaskPlan } from './task.factory';
+
+/** What the leader's store loops need of the store. */
+export type OrchestratorStore = Pick<MemoryStore, 'view' | 'update' | 'viewAndWatch'>;
 
 /** What one reconciliation of one global service or job asks for. */
 export interface ServiceActions {

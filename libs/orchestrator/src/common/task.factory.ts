@@ -41,7 +41,7 @@ export function newServiceTask(
     Spec: taskSpecOf(service),
     ServiceAnnotations: {
       Name: service.Spec.Name,
-      Labels: { ...(service.Spec.Labels ?? {}) },
+      Labels: service.Spec.Labels ?? {},
     },
     Labels: {},
     DesiredState: plan.jobIteration === undefined ? 'running' : 'complete',
@@ -60,10 +60,14 @@ export function newServiceTask(
  * The API never shows them: toApiTask strips PullOptions.
  */
 export function taskSpecOf(service: OrchestratedService): OrchestratedTask['Spec'] {
-  const spec = structuredClone(service.Spec.TaskTemplate ?? {});
-  if (service.RegistryAuth) {
-    const pull: PullOptions = { RegistryAuth: service.RegistryAuth };
-    spec.ContainerSpec = { ...spec.ContainerSpec, PullOptions: pull } as ContainerSpec;
-  }
-  return spec;
+  // Not copied: the store's service is frozen, so a task made from it shares the template
+  // (and its cached key, see taskTemplateKey) with its siblings in the leader's memory; the
+  // store copies whatever is not frozen.
+  const template = service.Spec.TaskTemplate ?? {};
+  if (!service.RegistryAuth) return template;
+  const pull: PullOptions = { RegistryAuth: service.RegistryAuth };
+  return {
+    ...template,
+    ContainerSpec: { ...template.ContainerSpec, PullOptions: pull } as ContainerSpec,
+  };
 }

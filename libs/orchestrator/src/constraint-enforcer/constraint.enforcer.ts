@@ -1,6 +1,6 @@
 import type { Logger } from '@shoal/common';
 import { type StoreChangeEvent, type StoreEvent, type WriteTx } from '@shoal/store';
-import { type OrchestratorStore } from '../replicated/replicated.orchestrator';
+import { type OrchestratorStore } from '../common/orchestrator.types';
 import { type OrchestratedNode, type OrchestratedTask } from '../replicated/replicated.types';
 import { noncompliantTasks } from './compliance.check';
 

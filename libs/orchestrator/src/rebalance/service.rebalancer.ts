@@ -2,7 +2,7 @@ import { TASK_STATE_ORDER } from '@shoal/api/swarm';
 import type { Clock, IdGenerator, Logger } from '@shoal/common';
 import { type ReadTx, type StoreChangeEvent, type StoreEvent, type WriteTx } from '@shoal/store';
 import { newServiceTask } from '../common/task.factory';
-import { type OrchestratorStore } from '../replicated/replicated.orchestrator';
+import { type OrchestratorStore } from '../common/orchestrator.types';
 import {
   type OrchestratedNode,
   type OrchestratedService,

@@ -7,7 +7,7 @@ import {
   type StoredObject,
   type WriteTx,
 } from '@shoal/store';
-import { type OrchestratorStore } from '../replicated/replicated.orchestrator';
+import { type OrchestratorStore } from '../common/orchestrator.types';
 import {
   type OrchestratedNode,
   type OrchestratedService,
