@@ -96,3 +96,4 @@ export {
   type RebalanceStep,
 } from './rebalance/rebalance.plan';
 export { ServiceRebalancer, type ServiceRebalancerOptions } from './rebalance/service.rebalancer';
+export * from './update';

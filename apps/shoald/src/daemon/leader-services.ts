@@ -7,6 +7,7 @@ import {
   ReplicatedOrchestrator,
   ServiceRebalancer,
   TaskReaper,
+  UpdateSupervisor,
 } from '@shoal/orchestrator';
 import { NotLeaderError, type RaftDriver } from '@shoal/raft';
 import { Scheduler } from '@shoal/scheduler';
@@ -25,9 +26,10 @@ const realTimers: TimerPort = {
 
 /**
  * The components that run only on the leader (BRIEF decision 5): the replicated, global and
- * jobs orchestrators, the constraint enforcer, the task reaper, the opt-in rebalancer, the
- * scheduler, and the dispatcher with its log broker. They are built fresh when this node
- * becomes leader, only after it has applied its whole log, and stopped when it steps down.
+ * jobs orchestrators, the rolling updater, the constraint enforcer, the task reaper, the
+ * opt-in rebalancer, the scheduler, and the dispatcher with its log broker. They are built
+ * fresh when this node becomes leader, only after it has applied its whole log, and stopped
+ * when it steps down.
  * Their writes go straight to this node's Raft and are never forwarded: a deposed leader's
  * orchestrator must fail rather than hand its decisions to the new leader, which runs its own.
  */
@@ -39,6 +41,7 @@ export class LeaderServices {
     reaper: TaskReaper;
     enforcer: ConstraintEnforcer;
     rebalancer: ServiceRebalancer;
+    updater: UpdateSupervisor;
     scheduler: Scheduler;
     dispatcher: Dispatcher;
     logs: LogBroker;
@@ -133,8 +136,15 @@ export class LeaderServices {
       newId: this.newId,
       logger: this.log.child({ component: 'rebalancer' }),
     });
+    const updater = new UpdateSupervisor({
+      store,
+      clock: this.clock,
+      newId: this.newId,
+      logger: this.log.child({ component: 'updater' }),
+    });
     dispatcher.start();
     orchestrator.start();
+    updater.start();
     globalOrchestrator.start();
     jobsOrchestrator.start();
     enforcer.start();
@@ -147,6 +157,7 @@ export class LeaderServices {
       void globalOrchestrator.tick(now);
       void jobsOrchestrator.tick(now);
       void rebalancer.tick(now);
+      void updater.tick(now);
     }, TICK_MS);
     timer.unref();
     this.running = {
@@ -156,6 +167,7 @@ export class LeaderServices {
       reaper,
       enforcer,
       rebalancer,
+      updater,
       scheduler,
       dispatcher,
       logs,
@@ -177,6 +189,7 @@ export class LeaderServices {
     r.enforcer.stop();
     r.reaper.stop();
     r.rebalancer.stop();
+    r.updater.stop();
     void r.scheduler.stop();
     this.log.info('leader services stopped');
   }

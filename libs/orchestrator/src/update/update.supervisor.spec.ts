@@ -1,0 +1,320 @@
+import { type ServiceSpec, type TaskState } from '@shoal/api/swarm';
+import { type MemoryStore, rfc3339Nano, StoreError, type WriteTx } from '@shoal/store';
+import { directStore } from '@shoal/store/testing/store.fixtures';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GlobalOrchestrator } from '../global/global.orchestrator';
+import { ReplicatedOrchestrator } from '../replicated/replicated.orchestrator';
+import {
+  type OrchestratedNode,
+  type OrchestratedService,
+  type OrchestratedTask,
+} from '../replicated/replicated.types';
+import { MS, specWith } from './testing/update.sim';
+import { UpdateSupervisor } from './update.supervisor';
+
+type Part = { stop(): void; settled(): Promise<void> };
+const parts: Part[] = [];
+afterEach(() => {
+  for (const p of parts.splice(0)) p.stop();
+});
+
+interface SetupOptions {
+  wrap?: (s: MemoryStore) => MemoryStore;
+  maxTaskWrites?: number;
+  nodes?: string[];
+  global?: boolean;
+}
+
+function setup(opts: SetupOptions = {}) {
+  const { store, clock } = directStore(5);
+  const target = opts.wrap ? opts.wrap(store) : store;
+  const orchestrator = opts.global
+    ? new GlobalOrchestrator({ store, clock })
+    : new ReplicatedOrchestrator({ store, clock });
+  const newUpdater = () => {
+    const u = new UpdateSupervisor({ store: target, clock, maxTaskWrites: opts.maxTaskWrites });
+    parts.push(u);
+    return u;
+  };
+  let updater = newUpdater();
+  parts.push(orchestrator);
+  let serviceId = '';
+
+  const settle = async () => {
+    for (let i = 0; i < 20; i++) {
+      await Promise.all([orchestrator.settled(), updater.settled()]);
+      await Promise.resolve();
+    }
+  };
+  const write = async (fn: (tx: WriteTx) => void) => {
+    await store.update(fn);
+    await settle();
+  };
+  const tasks = () =>
+    store
+      .view((tx) => tx.tasksByService<OrchestratedTask>(serviceId))
+      .sort((a, b) => a.Slot! - b.Slot! || (a.CreatedAt < b.CreatedAt ? -1 : 1));
+  const service = () => store.view((tx) => tx.get<OrchestratedService>('service', serviceId)!);
+  const status = (state: TaskState) => ({ State: state, Timestamp: rfc3339Nano(clock.now()) });
+  /** The scheduler and the agents: place and run pending tasks, stop what must stop. */
+  const agents = async () => {
+    for (let i = 0; i < 3; i++) {
+      await write((tx) => {
+        for (const t of tx.tasksByService<OrchestratedTask>(serviceId)) {
+          const s = t.Status?.State;
+          if (t.DesiredState === 'running' && s === 'pending') {
+            tx.update('task', { ...t, NodeID: t.NodeID ?? 'n1', Status: status('running') });
+          } else if (t.DesiredState !== 'running' && s === 'running') {
+            tx.update('task', { ...t, Status: status('shutdown') });
+          }
+        }
+      });
+    }
+  };
+  const updateSpec = (spec: ServiceSpec) =>
+    write((tx) => {
+      const s = tx.get<OrchestratedService>('service', serviceId)!;
+      const next: OrchestratedService = { ...s, Spec: spec, PreviousSpec: s.Spec };
+      delete next.UpdateStatus;
+      tx.update('service', next);
+    });
+
+  return {
+    store,
+    clock,
+    orchestrator,
+    get updater() {
+      return updater;
+    },
+    settle,
+    write,
+    tasks,
+    service,
+    agents,
+    updateSpec,
+    async start(spec: ServiceSpec) {
+      await store.update((tx) => {
+        for (const id of opts.nodes ?? ['n1']) {
+          tx.create<OrchestratedNode>('node', {
+            ID: id,
+            Spec: { Role: 'worker', Availability: 'active' },
+            Status: { State: 'ready' },
+          });
+        }
+      });
+      orchestrator.start();
+      updater.start();
+      const r = await store.update((tx) => {
+        tx.create<OrchestratedService>('service', { Spec: spec });
+      });
+      serviceId = r.created[0]!;
+      await settle();
+      await agents();
+      clock.advance(10_000);
+    },
+    /** Past the final monitor window (Delay + 1 s when Delay >= Monitor). */
+    async finalWindow(ms = 1000) {
+      clock.advance(ms);
+      await updater.tick();
+      await settle();
+    },
+    /** A new leader: a fresh updater on the same store. */
+    async failover() {
+      updater.stop();
+      updater = newUpdater();
+      updater.start();
+      await settle();
+    },
+  };
+}
+
+describe('UpdateSupervisor', () => {
+  it('rolls a service across in Parallelism batches, Delay apart, to completed', async () => {
+    const c = await (async () => {
+      const c = setup();
+      await c.start(specWith('app:1', 6, { Parallelism: 2, Delay: 1000 * MS, Monitor: 0 }));
+      return c;
+    })();
+    await c.updateSpec(specWith('app:2', 6, { Parallelism: 2, Delay: 1000 * MS, Monitor: 0 }));
+    expect(c.service().UpdateStatus?.State).toBe('updating');
+    const batches: number[] = [];
+    for (let step = 0; step < 10 && c.service().UpdateStatus?.State !== 'completed'; step++) {
+      await c.agents();
+      batches.push(c.tasks().filter((t) => t.Spec?.ContainerSpec?.Image === 'app:2').length);
+      expect(c.updater.nextWakeAt()).toBe(c.clock.now() + 1000);
+      c.clock.advance(1000);
+      await c.updater.tick();
+      await c.settle();
+    }
+    // Three batches, then Delay + 1 s of monitoring (Delay >= Monitor), as swarmkit.
+    expect(batches).toEqual([2, 4, 6, 6]);
+    expect(c.service().UpdateStatus).toMatchObject({
+      State: 'completed',
+      Message: 'update completed',
+    });
+    // Each slot: its old task shut down, its new one running.
+    for (let slot = 1; slot <= 6; slot++) {
+      const history = c.tasks().filter((t) => t.Slot === slot);
+      expect(history.map((t) => [t.Spec?.ContainerSpec?.Image, t.Status?.State])).toEqual([
+        ['app:1', 'shutdown'],
+        ['app:2', 'running'],
+      ]);
+    }
+  });
+
+  it('never lets the replicated orchestrator fill a slot being replaced', async () => {
+    const c = setup();
+    await c.start(specWith('app:1', 3, { Parallelism: 0 }));
+    await c.updateSpec(specWith('app:2', 3, { Parallelism: 0 }));
+    // Old tasks desired shutdown, held replacements: still 3 slots, 3 tasks desired running.
+    const wanted = c.tasks().filter((t) => t.DesiredState === 'running');
+    expect(wanted.map((t) => [t.Slot, t.Status?.State])).toEqual([
+      [1, 'new'],
+      [2, 'new'],
+      [3, 'new'],
+    ]);
+    expect(c.tasks()).toHaveLength(6);
+    await c.agents();
+    expect(
+      c
+        .tasks()
+        .filter((t) => t.DesiredState === 'running')
+        .map((t) => t.Status?.State),
+    ).toEqual(['running', 'running', 'running']);
+    expect(c.tasks()).toHaveLength(6);
+  });
+
+  it('carries on after a failover with no slot replaced twice', async () => {
+    const c = setup();
+    await c.start(specWith('app:1', 4, { Parallelism: 1, Monitor: 0 }));
+    await c.updateSpec(specWith('app:2', 4, { Parallelism: 1, Monitor: 0 }));
+    await c.agents();
+    await c.failover();
+    await c.agents();
+    await c.failover();
+    for (let i = 0; i < 6; i++) await c.agents();
+    await c.finalWindow();
+    expect(c.service().UpdateStatus?.State).toBe('completed');
+    for (let slot = 1; slot <= 4; slot++) {
+      const images = c
+        .tasks()
+        .filter((t) => t.Slot === slot)
+        .map((t) => t.Spec?.ContainerSpec?.Image);
+      expect(images).toEqual(['app:1', 'app:2']);
+    }
+  });
+
+  it('retries a failed write at the next commit', async () => {
+    let failNext = 0;
+    const c = setup({
+      wrap: (store) =>
+        ({
+          view: store.view.bind(store),
+          viewAndWatch: store.viewAndWatch.bind(store),
+          update: (fn: (tx: WriteTx) => void) => {
+            if (failNext > 0) {
+              failNext--;
+              return Promise.reject(
+                new StoreError({
+                  code: 'VersionConflict',
+                  kind: 'service',
+                  id: 'x',
+                  message: 'update out of sequence',
+                }),
+              );
+            }
+            return store.update(fn);
+          },
+        }) as unknown as MemoryStore,
+    });
+    await c.start(specWith('app:1', 2));
+    failNext = 1;
+    await c.updateSpec(specWith('app:2', 2));
+    expect(c.service().UpdateStatus).toBeUndefined();
+    await c.updater.tick();
+    await c.settle();
+    expect(c.service().UpdateStatus?.State).toBe('updating');
+  });
+
+  it('splits a large update into bounded writes', async () => {
+    const c = setup({ maxTaskWrites: 10 });
+    await c.start(specWith('app:1', 12, { Parallelism: 0 }));
+    await c.updateSpec(specWith('app:2', 12, { Parallelism: 0 }));
+    const held = c.tasks().filter((t) => t.Status?.State === 'new');
+    expect(held).toHaveLength(12);
+  });
+
+  it('rolls back automatically and ends rollback_completed on the previous spec', async () => {
+    const cfg = { FailureAction: 'rollback' as const, Monitor: 0 };
+    const c = setup();
+    await c.start(specWith('app:1', 2, cfg));
+    await c.updateSpec(specWith('bad:2', 2, cfg));
+    // The new task fails as soon as it is placed.
+    await c.write((tx) => {
+      for (const t of tx.tasksByService<OrchestratedTask>(c.service().ID)) {
+        if (t.DesiredState !== 'running' && t.Status?.State === 'running') {
+          tx.update('task', {
+            ...t,
+            Status: { State: 'shutdown', Timestamp: rfc3339Nano(c.clock.now()) },
+          });
+        }
+      }
+    });
+    const held = c
+      .tasks()
+      .find((t) => t.DesiredState === 'running' && t.Status?.State === 'pending')!;
+    await c.write((tx) => {
+      const t = tx.get<OrchestratedTask>('task', held.ID)!;
+      tx.update('task', {
+        ...t,
+        NodeID: 'n1',
+        Status: { State: 'failed', Timestamp: rfc3339Nano(c.clock.now()) },
+      });
+    });
+    expect(c.service().UpdateStatus).toMatchObject({
+      State: 'rollback_started',
+      Message: `update rolled back due to failure or early termination of task ${held.ID}`,
+    });
+    expect(c.service().PreviousSpec).toBeUndefined();
+    for (let i = 0; i < 6; i++) await c.agents();
+    // RollbackConfig's Monitor (its default, 5 s) is the final window of the rollback.
+    await c.finalWindow(4000);
+    expect(c.service().UpdateStatus?.State).toBe('rollback_started');
+    await c.finalWindow(1000);
+    expect(c.service().UpdateStatus).toMatchObject({ State: 'rollback_completed' });
+    const running = c.tasks().filter((t) => t.DesiredState === 'running');
+    expect(running.map((t) => [t.Spec?.ContainerSpec?.Image, t.Status?.State])).toEqual([
+      ['app:1', 'running'],
+      ['app:1', 'running'],
+    ]);
+  });
+
+  it('updates a global service node by node, the global orchestrator adding nothing', async () => {
+    const global = (image: string): ServiceSpec => ({
+      Name: 'agent',
+      Mode: { Global: {} },
+      TaskTemplate: { ContainerSpec: { Image: image } },
+      UpdateConfig: { Parallelism: 1, Monitor: 0 },
+    });
+    const c = setup({ global: true, nodes: ['n1', 'n2', 'n3'] });
+    await c.start(global('agent:1'));
+    expect(c.tasks()).toHaveLength(3);
+    await c.updateSpec(global('agent:2'));
+    // One node at a time: its old task stopping, its new one held on that node.
+    const held = c.tasks().filter((t) => t.Status?.State === 'new');
+    expect(held.map((t) => t.NodeID)).toEqual(['n1']);
+    expect(c.tasks()).toHaveLength(4);
+    for (let i = 0; i < 6; i++) await c.agents();
+    await c.finalWindow();
+    expect(c.service().UpdateStatus?.State).toBe('completed');
+    const byNode = new Map<string, string[]>();
+    for (const t of c.tasks()) {
+      byNode.set(t.NodeID!, [...(byNode.get(t.NodeID!) ?? []), t.Spec!.ContainerSpec!.Image!]);
+    }
+    expect(Object.fromEntries(byNode)).toEqual({
+      n1: ['agent:1', 'agent:2'],
+      n2: ['agent:1', 'agent:2'],
+      n3: ['agent:1', 'agent:2'],
+    });
+  });
+});
