@@ -9,3 +9,4 @@ export * from './grpc/dispatcher.service';
 export * from './logs/log.broker';
 export * from './core/dispatcher-api.port';
 export * from './grpc/dispatcher.client';
+export * from './system.timers';

@@ -12,7 +12,7 @@ import {
   LogBroker,
   type HeartbeatPolicy,
   type StatusBatchBounds,
-  type TimerPort,
+  systemTimers,
 } from '@shoal/dispatcher';
 import { InProcessDispatcherApi, InProcessLink } from '@shoal/dispatcher/testing/in-process.api';
 import { type RecordingExecutor } from '@shoal/exec/testing/recording.executor';
@@ -55,13 +55,6 @@ interface LeaderServices {
   tick: NodeJS.Timeout;
 }
 
-const realTimers: TimerPort = {
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    return () => clearTimeout(t);
-  },
-};
-
 /**
  * The scale harness of issue 5: one manager's store on a DirectProposer (Raft of one, in
  * process), the leader services on it (replicated orchestrator, scheduler, dispatcher) wired
@@ -69,9 +62,9 @@ const realTimers: TimerPort = {
  * RecordingExecutor and in-memory state, each talking to the dispatcher through an
  * InProcessDispatcherApi over its own link. Tasks "run" in memory and report running at once.
  *
- * Time is the wall clock and timers are real: the agent's session takes its heartbeat and
- * backoff timers from the global setTimeout, so a virtual clock could drive the manager but
- * not the agents. Tests shorten the heartbeat policy instead.
+ * Time is the wall clock and timers are real (tests shorten the heartbeat policy): this
+ * harness measures scale on real time. The deterministic, virtual-time cluster with Raft,
+ * every leader component and faults is test/sim/cluster.
  */
 export class SimulatedCluster {
   readonly store: MemoryStore;
@@ -242,7 +235,7 @@ export class SimulatedCluster {
     const dispatcher = new Dispatcher({
       store,
       clock: systemClock,
-      timers: realTimers,
+      timers: systemTimers,
       newId: this.newId,
       logger: this.log.child({ component: 'dispatcher' }),
       heartbeat: this.o.heartbeat ?? DEFAULT_HEARTBEAT_POLICY,

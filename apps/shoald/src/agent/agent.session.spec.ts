@@ -1,4 +1,4 @@
-import { nullLogger } from '@shoal/common';
+import { ManualClock, nullLogger } from '@shoal/common';
 import {
   DispatcherCallError,
   type AgentSessionMessage,
@@ -6,6 +6,7 @@ import {
   type DispatcherApi,
   type StreamHandlers,
 } from '@shoal/dispatcher';
+import { ManualTimers } from '@shoal/dispatcher/testing/manual.timers';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AgentSession } from './agent.session';
 
@@ -40,7 +41,7 @@ class FakeManager implements DispatcherApi {
   }
 }
 
-function setup(managers: string[]) {
+function setup(managers: string[], timers?: ManualTimers) {
   const connections: FakeManager[] = [];
   const assignments: AssignmentMessage[] = [];
   const events: string[] = [];
@@ -58,6 +59,7 @@ function setup(managers: string[]) {
     onManagers: () => undefined,
     onLogSubscription: () => undefined,
     random: () => 0.5,
+    ...(timers ? { timers } : {}),
     logger: nullLogger,
   });
   return { session, connections, assignments, events };
@@ -122,6 +124,26 @@ describe('AgentSession', () => {
     expect(m.assignmentStreams).toHaveLength(2); // reopened: a complete set comes first
     m.assignmentStreams[1]!.message(msg('complete', 1));
     expect(assignments.map((a) => a.type)).toEqual(['complete', 'incremental', 'complete']);
+    await session.stop();
+  });
+});
+
+describe('AgentSession on injected timers', () => {
+  it('takes its heartbeat and backoff timers from the TimerPort, not the global ones', async () => {
+    const timers = new ManualTimers(new ManualClock());
+    const { session, connections, events } = setup(['m1:7377'], timers);
+    session.start();
+    await timers.advance(0);
+    connections[0]!.sessionHandlers!.message({ sessionId: 's1', heartbeatPeriodMs: 1_000 });
+    await timers.advance(874);
+    expect(connections[0]!.beats).toBe(0);
+    await timers.advance(1);
+    expect(connections[0]!.beats).toBe(1);
+    connections[0]!.heartbeatError = new DispatcherCallError('unknown-session', 'gone');
+    await timers.advance(875);
+    expect(events).toEqual(['open s1', 'close']);
+    await timers.advance(2_000);
+    expect(connections.length).toBe(2);
     await session.stop();
   });
 });

@@ -6,6 +6,8 @@ import {
   type AssignmentMessage,
   type DispatcherApi,
   type ManagerAddress,
+  systemTimers,
+  type TimerPort,
 } from '@shoal/dispatcher';
 
 /** Reconnect backoff: doubles from the first to the cap, with jitter. */
@@ -29,6 +31,8 @@ export interface AgentSessionOptions {
   onLogSubscription(api: DispatcherApi, sub: AgentLogSubscription): void;
   /** [0, 1), for heartbeat and backoff jitter. */
   random(): number;
+  /** Heartbeat, backoff and timeout timers. Default: the global ones (systemTimers). */
+  timers?: TimerPort;
   logger: Logger;
 }
 
@@ -44,8 +48,11 @@ export class AgentSession {
   private wake?: () => void;
   private preferred?: string;
   private loop?: Promise<void>;
+  private readonly timers: TimerPort;
 
-  constructor(private readonly o: AgentSessionOptions) {}
+  constructor(private readonly o: AgentSessionOptions) {
+    this.timers = o.timers ?? systemTimers;
+  }
 
   start(): void {
     if (this.running) return;
@@ -108,7 +115,7 @@ export class AgentSession {
     let opened = false;
     let leader: string | undefined;
     const streams: { cancel(): void }[] = [];
-    let heartbeat: NodeJS.Timeout | undefined;
+    let cancelHeartbeat: (() => void) | undefined;
     let finished!: () => void;
     const done = new Promise<void>((resolve) => (finished = resolve));
     let closed = false;
@@ -116,8 +123,8 @@ export class AgentSession {
       if (closed) return;
       closed = true;
       if (err?.kind === 'not-leader' && err.leaderAddr) leader = err.leaderAddr;
-      clearTimeout(heartbeat);
-      clearTimeout(openTimer);
+      cancelHeartbeat?.();
+      cancelOpenTimer();
       for (const s of streams) s.cancel();
       if (opened) {
         this.current = undefined;
@@ -133,7 +140,7 @@ export class AgentSession {
     let sessionId = '';
     let periodMs = 1_000;
     const beat = () => {
-      heartbeat = setTimeout(
+      cancelHeartbeat = this.timers.setTimeout(
         () => {
           api.heartbeat(sessionId).then(
             (p) => {
@@ -171,7 +178,7 @@ export class AgentSession {
       streams.push(stream);
     };
 
-    const openTimer = setTimeout(
+    const cancelOpenTimer = this.timers.setTimeout(
       () => close('no answer from the manager'),
       SESSION_OPEN_TIMEOUT_MS,
     );
@@ -181,7 +188,7 @@ export class AgentSession {
           if (closed) return;
           if (!opened) {
             opened = true;
-            clearTimeout(openTimer);
+            cancelOpenTimer();
             sessionId = msg.sessionId;
             periodMs = msg.heartbeatPeriodMs ?? periodMs;
             this.current = { api, close };
@@ -208,12 +215,15 @@ export class AgentSession {
    * so a restarting or hung engine never keeps the node from its session.
    */
   private async description(): Promise<string> {
-    let timer: NodeJS.Timeout | undefined;
+    let cancelTimer: (() => void) | undefined;
     try {
       this.lastDescription = await Promise.race([
         this.o.describe(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error('timed out')), DESCRIBE_TIMEOUT_MS);
+          cancelTimer = this.timers.setTimeout(
+            () => reject(new Error('timed out')),
+            DESCRIBE_TIMEOUT_MS,
+          );
         }),
       ]);
     } catch (err) {
@@ -221,16 +231,16 @@ export class AgentSession {
         err: (err as Error).message,
       });
     } finally {
-      clearTimeout(timer);
+      cancelTimer?.();
     }
     return this.lastDescription;
   }
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
+      const cancel = this.timers.setTimeout(resolve, ms);
       this.wake = () => {
-        clearTimeout(t);
+        cancel();
         resolve();
       };
     });

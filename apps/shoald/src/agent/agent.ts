@@ -1,5 +1,5 @@
 import { type Clock, type Logger } from '@shoal/common';
-import { type DispatcherApi, type ManagerAddress } from '@shoal/dispatcher';
+import { type DispatcherApi, type ManagerAddress, type TimerPort } from '@shoal/dispatcher';
 import { type Executor } from '@shoal/exec';
 import { AgentSession } from './agent.session';
 import { type AgentStateStore, type SavedTask } from './agent-state.store';
@@ -20,6 +20,11 @@ export interface AgentOptions {
   onManagers?(managers: ManagerAddress[]): void;
   clock: Clock;
   random(): number;
+  /**
+   * The session's and the status reporter's timers. Default: the global ones; the
+   * deterministic simulator passes timers on its virtual clock.
+   */
+  timers?: TimerPort;
   logger: Logger;
 }
 
@@ -34,12 +39,15 @@ export class Agent {
   private readonly logs: LogPublisher;
   private managers: string[];
   private stopped = false;
+  private readonly state: AgentStateStore;
 
   constructor(o: AgentOptions) {
     this.managers = [...o.managers];
+    this.state = o.state;
     const log = o.logger;
-    this.reporter = new StatusReporter((err) =>
-      log.debug('status report not delivered yet', { err: (err as Error).message }),
+    this.reporter = new StatusReporter(
+      (err) => log.debug('status report not delivered yet', { err: (err as Error).message }),
+      o.timers,
     );
     this.worker = new TaskWorker({
       executor: o.executor,
@@ -68,12 +76,19 @@ export class Agent {
       },
       onLogSubscription: (api, sub) => this.logs.handle(api, sub),
       random: o.random,
+      ...(o.timers ? { timers: o.timers } : {}),
       logger: log,
     });
   }
 
   /** Re-adopts the tasks from before a restart, then connects. */
   async start(): Promise<void> {
+    // The last agent may have died before the manager acknowledged its last reports (a task
+    // it found ended, say): send every saved status again. What the restore reports is newer
+    // and replaces it. Found by the cluster chaos simulation (test/sim/cluster).
+    for (const s of await this.state.load()) {
+      if (s.status && s.task.ID) this.reporter.report(s.task.ID, s.status);
+    }
     await this.worker.restore();
     if (!this.stopped) this.session.start();
   }

@@ -85,6 +85,27 @@ describe('StatusReporter', () => {
     }
   });
 
+  it('sends to a new session even while a send to the old one still hangs', async () => {
+    // Found by the cluster chaos simulation (test/sim/cluster, seeds 16 and 37 without it): the old
+    // manager went silent, the send to it hung until its deadline, the new session found the
+    // loop busy, and the final `shutdown` of a task was never sent to anyone.
+    const r = new StatusReporter();
+    let fail!: (err: Error) => void;
+    const old = sender(() => new Promise<void>((_, reject) => (fail = reject)));
+    r.setSender(old.s);
+    r.report('a', st('running'));
+    await tick();
+    expect(old.batches).toHaveLength(1);
+    const next = sender();
+    r.setSender(next.s);
+    r.report('a', st('shutdown'));
+    await tick();
+    fail(new DispatcherCallError('unavailable', 'deadline exceeded'));
+    await tick();
+    expect(next.batches).toEqual([[{ taskId: 'a', state: 'shutdown' }]]);
+    expect(r.pending).toBe(0);
+  });
+
   it('waits for the next session when the manager no longer knows this one', async () => {
     const r = new StatusReporter();
     const gone = sender(() => Promise.reject(new DispatcherCallError('unknown-session', 'gone')));

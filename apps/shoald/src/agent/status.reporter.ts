@@ -1,5 +1,5 @@
 import { type TaskStatus } from '@shoal/api';
-import { DispatcherCallError } from '@shoal/dispatcher';
+import { DispatcherCallError, systemTimers, type TimerPort } from '@shoal/dispatcher';
 
 /** The batch bound on the agent's side; the dispatcher merges across agents. */
 const MAX_BATCH = 200;
@@ -21,10 +21,15 @@ export class StatusReporter {
   private readonly unacked = new Set<string>();
   private sender?: StatusSender;
   private loop?: Promise<void>;
-  private retry?: NodeJS.Timeout;
+  /** Cancels the pending retry; set while one is pending. */
+  private retry?: () => void;
   private failures = 0;
 
-  constructor(private readonly onError: (err: unknown) => void = () => undefined) {}
+  constructor(
+    private readonly onError: (err: unknown) => void = () => undefined,
+    /** Default: the global timers (unref'd). */
+    private readonly timers: TimerPort = systemTimers,
+  ) {}
 
   report(taskId: string, status: TaskStatus): void {
     this.latest.set(taskId, status);
@@ -40,7 +45,7 @@ export class StatusReporter {
   /** A session is open (or, with undefined, lost). */
   setSender(sender: StatusSender | undefined): void {
     this.sender = sender;
-    clearTimeout(this.retry);
+    this.retry?.();
     this.retry = undefined;
     this.failures = 0;
     // Everything is sent again to a new session: the old one may have lost the last batch.
@@ -56,6 +61,9 @@ export class StatusReporter {
     if (this.loop || this.retry || !this.sender || this.unacked.size === 0) return;
     this.loop = this.run().finally(() => {
       this.loop = undefined;
+      // A session that opened while a send to the old one still hung (until its deadline)
+      // found the loop busy; the loop gave up on the old session, so start over on the new.
+      this.kick();
     });
   }
 
@@ -115,11 +123,10 @@ export class StatusReporter {
       return;
     }
     const delay = Math.min(RETRY_CAP_MS, RETRY_FIRST_MS * 2 ** Math.min(this.failures++, 10));
-    this.retry = setTimeout(() => {
+    this.retry = this.timers.setTimeout(() => {
       this.retry = undefined;
       this.kick();
     }, delay);
-    this.retry.unref();
   }
 
   private ack(batch: readonly { taskId: string; status: TaskStatus }[]): void {
