@@ -34,6 +34,12 @@ export {
   type ServiceModeKind,
 } from './common/service-mode.rules';
 export { ServiceLoop, type ServiceLoopOptions } from './common/service.loop';
+export {
+  DEFAULT_MAX_IN_FLIGHT,
+  DirtyServiceLoop,
+  type ServiceWrite,
+  type StoreLoopOptions,
+} from './common/store.loop';
 export { newServiceTask, type NewTaskPlan, taskSpecOf } from './common/task.factory';
 export { reconcileGlobal } from './global/global.reconcile';
 export { GlobalOrchestrator, type GlobalOrchestratorOptions } from './global/global.orchestrator';

@@ -1,8 +1,7 @@
 import { TASK_STATE_ORDER } from '@shoal/api/swarm';
-import type { Clock, IdGenerator, Logger } from '@shoal/common';
-import { type ReadTx, type StoreChangeEvent, type StoreEvent, type WriteTx } from '@shoal/store';
+import { type ReadTx, type StoreChangeEvent, type WriteTx } from '@shoal/store';
+import { DirtyServiceLoop, type ServiceWrite, type StoreLoopOptions } from '../common/store.loop';
 import { newServiceTask } from '../common/task.factory';
-import { type OrchestratorStore } from '../common/orchestrator.types';
 import {
   type OrchestratedNode,
   type OrchestratedService,
@@ -11,14 +10,9 @@ import {
 import { rebalanceSettings, REPLACES_LABEL } from './rebalance.labels';
 import { planRebalance, type RebalanceStep } from './rebalance.plan';
 
-export interface ServiceRebalancerOptions {
-  store: OrchestratorStore;
-  clock: Clock;
-  /** IDs of new tasks. Default: the store assigns them. */
-  newId?: IdGenerator;
+export interface ServiceRebalancerOptions extends StoreLoopOptions {
   /** Default DEFAULT_MOVE_TIMEOUT_MS. */
   moveTimeoutMs?: number;
-  logger?: Logger;
 }
 
 /** What the leader remembers of one service between decisions; see planRebalance. */
@@ -27,223 +21,114 @@ interface Memory {
   heldKey?: string;
 }
 
+/** One service's write: its decision, undefined if the service is gone, and when it was made. */
+interface StepWrite extends ServiceWrite {
+  step?: RebalanceStep;
+  at: number;
+}
+
 /**
  * The opt-in rebalancer (leader-only): moves replicas of services labelled
  * `shoal.rebalance=true` from the busiest eligible node to one with at least two fewer, one
  * move in flight per service, start-first, at most one move per `shoal.rebalance.delay`
  * (default 5 s). The decisions are planRebalance's; this class runs them on the store loop
- * like the orchestrators: a view and a watch with no gap, events mark services dirty, each
- * commit marker plans the dirty ones, each in ONE store.update that reads and writes the
- * same view. The rate limit is not timed here: the daemon calls tick().
+ * of the orchestrators (DirtyServiceLoop), one decision per service and pass, each in ONE
+ * store.update that reads and writes the same view. The rate limit and the move timeout are
+ * the services' wake-ups.
  *
  * Memory (the last move's time, a given-up move's hold) is this leader's only: a new leader
  * may move one task sooner than the delay, or retry a move once. A move in flight lives in
  * the store (the new task's REPLACES_LABEL), so any leader finishes or cancels it.
  */
-export class ServiceRebalancer {
-  private readonly store: OrchestratorStore;
-  private readonly clock: Clock;
-  private readonly newId?: IdGenerator;
+export class ServiceRebalancer extends DirtyServiceLoop<StepWrite> {
   private readonly moveTimeoutMs?: number;
-  private readonly log?: Logger;
-
-  private cancelWatch?: () => void;
-  private running = false;
   /** Services with the opt-in label. */
   private readonly optedIn = new Set<string>();
   /** Services with a move in flight, labelled or not: theirs must be finished either way. */
   private readonly moving = new Set<string>();
-  private readonly dirty = new Set<string>();
-  /** A node changed: every service of ours may gain or lose a target. */
-  private allDirty = false;
-  private readonly retry = new Set<string>();
-  private readonly wakeAt = new Map<string, number>();
   private readonly memory = new Map<string, Memory>();
   /** Per service, the unparsable delay label value already logged. */
   private readonly warnedDelay = new Map<string, string>();
-  private pass?: Promise<void>;
 
   /** Moves started, finished and cancelled: for tests and metrics. */
   readonly stats = { started: 0, finished: 0, cancelled: 0 };
 
   constructor(opts: ServiceRebalancerOptions) {
-    this.store = opts.store;
-    this.clock = opts.clock;
-    this.newId = opts.newId;
+    super('rebalancer', opts);
     this.moveTimeoutMs = opts.moveTimeoutMs;
-    this.log = opts.logger;
   }
 
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    const { cancel } = this.store.viewAndWatch(
-      (tx) => this.markAll(tx),
-      (event) => this.onEvent(event),
-      { kinds: ['service', 'task', 'node'], onError: (error) => this.onWatchError(error) },
-    );
-    this.cancelWatch = cancel;
-    this.kick();
-  }
-
-  /** Stops watching. A pass in flight finishes its write; see settled(). */
-  stop(): void {
-    this.running = false;
-    this.cancelWatch?.();
-    this.cancelWatch = undefined;
+  override stop(): void {
+    super.stop();
     this.optedIn.clear();
     this.moving.clear();
-    this.dirty.clear();
-    this.allDirty = false;
-    this.retry.clear();
-    this.wakeAt.clear();
     this.memory.clear();
   }
 
-  /** Looks again at the services whose delay or move timeout is over, and retries writes. */
-  tick(now: number = this.clock.now()): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    for (const [id, at] of this.wakeAt) {
-      if (at <= now) {
-        this.wakeAt.delete(id);
-        this.dirty.add(id);
-      }
-    }
-    for (const id of this.retry) this.dirty.add(id);
-    this.retry.clear();
-    this.kick();
-    return this.settled();
-  }
-
-  /** The earliest pending wake-up, so the daemon can time its next tick. */
-  nextWakeAt(): number | undefined {
-    let min: number | undefined;
-    for (const at of this.wakeAt.values()) min = min === undefined ? at : Math.min(min, at);
-    return min;
-  }
-
-  /** Resolves once no pass is running. */
-  async settled(): Promise<void> {
-    while (this.pass) await this.pass;
-  }
-
-  private markAll(tx: ReadTx): void {
+  protected markAll(tx: ReadTx): void {
     this.optedIn.clear();
     for (const s of tx.list<OrchestratedService>('service')) {
       if (rebalanceSettings(s.Spec.Labels).enabled) {
         this.optedIn.add(s.ID);
-        this.dirty.add(s.ID);
+        this.markDirty(s.ID);
       }
     }
     for (const t of tx.tasksByDesiredState<OrchestratedTask>('running')) {
       if (t.ServiceID && t.Labels?.[REPLACES_LABEL]) {
         this.moving.add(t.ServiceID);
-        this.dirty.add(t.ServiceID);
+        this.markDirty(t.ServiceID);
       }
     }
   }
 
-  private onEvent(event: StoreEvent): void {
-    if (!this.running) return;
-    if (event.type === 'reset') {
-      this.store.view((tx) => this.markAll(tx));
-      this.kick();
-    } else if (event.type === 'commit') {
-      for (const id of this.retry) this.dirty.add(id);
-      this.retry.clear();
-      this.kick();
+  protected onServiceChange(e: StoreChangeEvent): void {
+    const service = e.object as OrchestratedService;
+    if (e.action !== 'remove' && rebalanceSettings(service.Spec.Labels).enabled) {
+      this.optedIn.add(service.ID);
+      this.markDirty(service.ID);
     } else {
-      this.onChange(event);
+      this.optedIn.delete(service.ID);
+      this.memory.delete(service.ID);
+      this.cancelWakeUp(service.ID);
+      if (this.moving.has(service.ID)) this.markDirty(service.ID);
     }
   }
 
-  private onChange(e: StoreChangeEvent): void {
-    if (e.kind === 'service') {
-      const service = e.object as OrchestratedService;
-      if (e.action !== 'remove' && rebalanceSettings(service.Spec.Labels).enabled) {
-        this.optedIn.add(service.ID);
-        this.dirty.add(service.ID);
-      } else {
-        this.optedIn.delete(service.ID);
-        this.memory.delete(service.ID);
-        this.wakeAt.delete(service.ID);
-        if (this.moving.has(service.ID)) this.dirty.add(service.ID);
-      }
-    } else if (e.kind === 'task') {
-      const now = e.object as OrchestratedTask;
-      const id = now.ServiceID;
-      if (!id) return;
-      if (now.Labels?.[REPLACES_LABEL] && now.DesiredState === 'running') this.moving.add(id);
-      if (!this.optedIn.has(id) && !this.moving.has(id)) return;
-      if (taskChangeMatters(e.previous as OrchestratedTask | undefined, now, e.action)) {
-        this.dirty.add(id);
-      }
-    } else if (e.kind === 'node') {
-      if (nodeChangeMatters(e.previous as OrchestratedNode | undefined, e.object, e.action)) {
-        this.allDirty = true;
-      }
+  protected onTaskChange(e: StoreChangeEvent): void {
+    const now = e.object as OrchestratedTask;
+    const id = now.ServiceID;
+    if (!id) return;
+    if (now.Labels?.[REPLACES_LABEL] && now.DesiredState === 'running') this.moving.add(id);
+    if (!this.optedIn.has(id) && !this.moving.has(id)) return;
+    if (taskChangeMatters(e.previous as OrchestratedTask | undefined, now, e.action)) {
+      this.markDirty(id);
     }
   }
 
-  private onWatchError(error: unknown): void {
-    // The listener threw, so the store unsubscribed it and an event may be lost: re-read.
-    this.log?.error('rebalancer lost its watch; re-reading', { error: `${error}` });
-    if (!this.running) return;
-    this.running = false;
-    this.start();
+  /** Eligibility depends on state, availability, labels, role, platform and hostname. */
+  protected nodeChangeMatters(
+    before: OrchestratedNode | undefined,
+    now: OrchestratedNode,
+    action: StoreChangeEvent['action'],
+  ): boolean {
+    if (action !== 'update' || !before) return true;
+    return (
+      before.Status?.State !== now.Status?.State ||
+      JSON.stringify(before.Spec) !== JSON.stringify(now.Spec) ||
+      JSON.stringify(before.Description) !== JSON.stringify(now.Description)
+    );
   }
 
-  /** Starts a pass unless one runs; a running pass picks up whatever is dirty when it loops. */
-  private kick(): void {
-    if (this.pass || !this.running) return;
-    if (this.dirty.size === 0 && !this.allDirty) return;
-    // Deferred a turn, so a pass never starts inside a store delivery.
-    this.pass = Promise.resolve()
-      .then(() => this.runPasses())
-      .finally(() => {
-        this.pass = undefined;
-        this.kick();
-      });
-  }
-
-  private async runPasses(): Promise<void> {
-    while (this.running && (this.dirty.size > 0 || this.allDirty)) {
-      if (this.allDirty) {
-        this.allDirty = false;
-        for (const id of this.optedIn) this.dirty.add(id);
-        for (const id of this.moving) this.dirty.add(id);
-      }
-      const ids = [...this.dirty];
-      this.dirty.clear();
-      // Services in parallel: each writes only its own tasks.
-      await Promise.all(ids.map((id) => this.rebalance(id)));
-    }
-  }
-
-  private async rebalance(serviceId: string): Promise<void> {
-    let step: RebalanceStep | undefined;
-    let at = 0;
-    try {
-      await this.store.update((tx) => {
-        at = this.clock.now();
-        step = this.write(tx, serviceId, at);
-      });
-    } catch (error) {
-      if (!this.running) return;
-      this.retry.add(serviceId);
-      this.log?.warn('rebalancer: write failed; retrying at the next commit', {
-        serviceId,
-        error: `${error}`,
-      });
-      return;
-    }
-    if (this.running) this.remember(serviceId, step, at);
+  /** A node changed: every service of ours may gain or lose a target. */
+  protected override servicesAffectedByNodes(): Iterable<string> {
+    return [...this.optedIn, ...this.moving];
   }
 
   /** One decision for one service, written into `tx`; undefined if the service is gone. */
-  private write(tx: WriteTx, serviceId: string, now: number): RebalanceStep | undefined {
+  protected write(tx: WriteTx, serviceId: string): StepWrite {
+    const now = this.clock.now();
     const service = tx.get<OrchestratedService>('service', serviceId);
-    if (!service) return undefined;
+    if (!service) return { at: now };
     const tasks = tx.tasksByService<OrchestratedTask>(serviceId);
     const memory = this.memory.get(serviceId);
     const step = planRebalance({
@@ -269,25 +154,22 @@ export class ServiceRebalancer {
         }
       }
     }
-    return step;
+    // Only a service that waits (for the delay or a move's timeout) wakes up.
+    return { step, at: now, wakeAt: step.action === 'none' ? step.nextLookAt : undefined };
   }
 
   /** Takes in a decision once its write has committed. */
-  private remember(serviceId: string, step: RebalanceStep | undefined, now: number): void {
+  protected override committed(serviceId: string, { step, at: now }: StepWrite): void {
     if (!step) {
       this.optedIn.delete(serviceId);
       this.moving.delete(serviceId);
       this.memory.delete(serviceId);
-      this.wakeAt.delete(serviceId);
       return;
     }
     if (step.action === 'none') {
-      if (step.nextLookAt === undefined) this.wakeAt.delete(serviceId);
-      else this.wakeAt.set(serviceId, step.nextLookAt);
       if (step.reason !== 'moving') this.moving.delete(serviceId);
       return;
     }
-    this.wakeAt.delete(serviceId);
     const memory = this.memory.get(serviceId) ?? {};
     memory.lastMoveAt = now;
     if (step.action === 'start') {
@@ -347,20 +229,5 @@ function taskChangeMatters(
     before.Slot !== now.Slot ||
     before.Status?.State !== now.Status?.State ||
     before.Status?.Err !== now.Status?.Err
-  );
-}
-
-/** Eligibility depends on state, availability, labels, role, platform and hostname. */
-function nodeChangeMatters(
-  before: OrchestratedNode | undefined,
-  now: { ID: string },
-  action: StoreChangeEvent['action'],
-): boolean {
-  if (action !== 'update' || !before) return true;
-  const node = now as OrchestratedNode;
-  return (
-    before.Status?.State !== node.Status?.State ||
-    JSON.stringify(before.Spec) !== JSON.stringify(node.Spec) ||
-    JSON.stringify(before.Description) !== JSON.stringify(node.Description)
   );
 }
