@@ -9,23 +9,22 @@ import {
 } from '../../../apps/shoald/src/agent/agent-state.store';
 
 /**
- * The agent's state kept by reference: the last list saved, never copied. MemoryAgentState
- * deep-copies every task on every save, and the agent saves on every status change of every
- * task, so a node with N tasks copies N tasks N × (states per task) times; at a thousand
- * nodes of a hundred tasks that copying, not the manager, would fill the CPU. The agent
- * builds a fresh list for each save and replaces (never mutates) what it lists, so holding
- * the reference is safe. Only a restarted agent would read it back; simulated ones are not
- * restarted.
+ * The agent's state as the agent's own view of it, never copied: it keeps the snapshot
+ * function the agent saves with and calls it only when read. MemoryAgentState deep-copies
+ * every task on every save, and the agent saves on every status change of every task, so a
+ * node with N tasks would copy N tasks N × (states per task) times; at a thousand nodes of a
+ * hundred tasks that copying, not the manager, would fill the CPU. Only a restarted agent
+ * would read it back; simulated ones are not restarted.
  */
 export class LatestAgentState implements AgentStateStore {
-  private saved: readonly SavedTask[] = [];
+  private snapshot: () => readonly SavedTask[] = () => [];
 
   load(): Promise<SavedTask[]> {
-    return Promise.resolve([...this.saved]);
+    return Promise.resolve([...this.snapshot()]);
   }
 
-  save(tasks: readonly SavedTask[]): Promise<void> {
-    this.saved = tasks;
+  save(snapshot: () => readonly SavedTask[]): Promise<void> {
+    this.snapshot = snapshot;
     return Promise.resolve();
   }
 }

@@ -12,7 +12,12 @@ export interface SavedTask {
 /** Where an agent keeps its assignments; in memory for the simulated-agents harness. */
 export interface AgentStateStore {
   load(): Promise<SavedTask[]>;
-  save(tasks: readonly SavedTask[]): Promise<void>;
+  /**
+   * Called on every status change of every task. The list is asked of `snapshot` only when
+   * it is written, so a burst of changes while a write is under way builds it once, not once
+   * per change (a node starting a hundred tasks reports five states of each).
+   */
+  save(snapshot: () => readonly SavedTask[]): Promise<void>;
 }
 
 export class MemoryAgentState implements AgentStateStore {
@@ -20,8 +25,8 @@ export class MemoryAgentState implements AgentStateStore {
   async load(): Promise<SavedTask[]> {
     return structuredClone(this.tasks);
   }
-  async save(tasks: readonly SavedTask[]): Promise<void> {
-    this.tasks = structuredClone([...tasks]);
+  async save(snapshot: () => readonly SavedTask[]): Promise<void> {
+    this.tasks = structuredClone([...snapshot()]);
   }
 }
 
@@ -33,7 +38,7 @@ export class MemoryAgentState implements AgentStateStore {
 export class FileAgentState implements AgentStateStore {
   private readonly file: string;
   private writing?: Promise<void>;
-  private next?: readonly SavedTask[];
+  private next?: () => readonly SavedTask[];
 
   constructor(stateDir: string) {
     this.file = path.join(stateDir, 'agent', 'tasks.json');
@@ -53,8 +58,8 @@ export class FileAgentState implements AgentStateStore {
       : [];
   }
 
-  save(tasks: readonly SavedTask[]): Promise<void> {
-    this.next = tasks;
+  save(snapshot: () => readonly SavedTask[]): Promise<void> {
+    this.next = snapshot;
     this.writing ??= this.drain().finally(() => (this.writing = undefined));
     return this.writing;
   }
@@ -62,7 +67,7 @@ export class FileAgentState implements AgentStateStore {
   private async drain(): Promise<void> {
     await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
     while (this.next) {
-      const tasks = this.next;
+      const tasks = this.next();
       this.next = undefined;
       const tmp = `${this.file}.tmp`;
       await writeFile(tmp, JSON.stringify({ tasks }), { mode: 0o600 });

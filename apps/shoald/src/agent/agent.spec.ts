@@ -46,7 +46,7 @@ describe('Agent', () => {
     // it): an agent found a task ended, saved `failed` and died before reporting it; the next
     // agent skipped the ended task and the manager believed it ran for ever.
     const state = new MemoryAgentState();
-    await state.save([
+    await state.save(() => [
       {
         task: { ID: 't1', DesiredState: 'running', NodeID: 'n1' },
         status: { State: 'failed', Message: 'ended while the agent was away' },

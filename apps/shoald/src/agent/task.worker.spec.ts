@@ -44,7 +44,7 @@ const incremental = (updated: Task[], removed: string[] = []): AssignmentMessage
 function setup(script?: (t: Task) => ControllerScript, saved: SavedTask[] = []) {
   const executor = new RecordingExecutor(script ? { script } : {});
   const state = new MemoryAgentState();
-  void state.save(saved);
+  void state.save(() => saved);
   const reports: { taskId: string; status: TaskStatus }[] = [];
   const worker = new TaskWorker({
     executor,

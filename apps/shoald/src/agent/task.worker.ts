@@ -207,7 +207,7 @@ export class TaskWorker {
 
   private persist(): void {
     this.o.state
-      .save(this.tasks())
+      .save(() => this.tasks())
       .catch((err: Error) => this.o.logger.warn('agent state not saved', { err: err.message }));
   }
 }

@@ -92,6 +92,7 @@ function setup(opts: SetupOptions = {}) {
     service,
     agents,
     updateSpec,
+    status,
     async start(spec: ServiceSpec) {
       await store.update((tx) => {
         for (const id of opts.nodes ?? ['n1']) {
@@ -202,6 +203,43 @@ describe('UpdateSupervisor', () => {
         .map((t) => t.Spec?.ContainerSpec?.Image);
       expect(images).toEqual(['app:1', 'app:2']);
     }
+  });
+
+  it('does not plan a quiet service again for replicas created from its current template', async () => {
+    let plans = 0;
+    const c = setup({
+      wrap: (store) =>
+        ({
+          view: store.view.bind(store),
+          viewAndWatch: store.viewAndWatch.bind(store),
+          update: (fn: (tx: WriteTx) => void) => {
+            plans++;
+            return store.update(fn);
+          },
+        }) as unknown as MemoryStore,
+    });
+    await c.start(specWith('app:1', 3, {}));
+    const quiet = plans;
+    // The orchestrator refills a slot: a clean create, nothing for the updater.
+    await c.write((tx) => {
+      const t = tx.tasksByService<OrchestratedTask>(c.service().ID)[0]!;
+      tx.update('task', { ...t, DesiredState: 'shutdown', Status: c.status('shutdown') });
+    });
+    await c.agents();
+    expect(c.tasks().filter((t) => t.DesiredState === 'running')).toHaveLength(3);
+    expect(plans).toBe(quiet);
+    // A task from another template is planned at once.
+    await c.write((tx) => {
+      const t = tx.tasksByService<OrchestratedTask>(c.service().ID)[0]!;
+      tx.create<OrchestratedTask>('task', {
+        ServiceID: t.ServiceID,
+        Slot: 99,
+        Spec: { ContainerSpec: { Image: 'other' } },
+        DesiredState: 'shutdown',
+        Status: c.status('shutdown'),
+      });
+    });
+    expect(plans).toBeGreaterThan(quiet);
   });
 
   it('retries a failed write at the next commit', async () => {

@@ -15,6 +15,7 @@ import {
   type OrchestratedTask,
 } from '../replicated/replicated.types';
 import { parseRfc3339Ms } from '../replicated/task.time';
+import { taskTemplateKey } from '../restart/task-template.key';
 import {
   DEFAULT_MAX_TASK_WRITES,
   planUpdate,
@@ -99,13 +100,26 @@ export class UpdateSupervisor extends DirtyServiceLoop<PlanWrite> {
       if (since !== undefined) this.remember(now.ID, since);
     }
     const relevant =
-      e.action !== 'update' ||
-      !before ||
-      (!this.quiet.has(now.ServiceID ?? '') &&
-        (before.DesiredState !== now.DesiredState ||
-          before.Status?.State !== now.Status?.State ||
-          before.NodeID !== now.NodeID));
+      e.action === 'create' || !before
+        ? !this.cleanCreateOfQuiet(now)
+        : !this.quiet.has(now.ServiceID ?? '') &&
+          (before.DesiredState !== now.DesiredState ||
+            before.Status?.State !== now.Status?.State ||
+            before.NodeID !== now.NodeID);
     if (relevant && now.ServiceID) this.markDirty(now.ServiceID);
+  }
+
+  /**
+   * A task created from the current template in a service with no update under way (the
+   * orchestrators creating or restarting replicas) cannot start one: planning the service
+   * again for each of its thousand creates cost the leader more than anything else here.
+   */
+  private cleanCreateOfQuiet(task: OrchestratedTask): boolean {
+    if (!task.ServiceID || !this.quiet.has(task.ServiceID)) return false;
+    const service = this.store.view((tx) =>
+      tx.get<OrchestratedService>('service', task.ServiceID!),
+    );
+    return taskTemplateKey(task.Spec) === taskTemplateKey(service?.Spec.TaskTemplate);
   }
 
   private remember(taskId: string, since: number): void {
