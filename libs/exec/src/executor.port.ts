@@ -27,14 +27,59 @@ export interface ExitStatus {
   exitCode: number;
   /** Set when the engine, not the workload, ended it (killed by a signal, OOM...). */
   reason?: string;
+  /**
+   * Set when the controller stopped it because its healthcheck found it unhealthy: the task
+   * fails then, whatever the exit code (`reason` is {@link UNHEALTHY_REASON}).
+   */
+  unhealthy?: boolean;
+}
+
+/**
+ * Why a task whose healthcheck failed was stopped, in swarmkit's words (its dockerexec
+ * ErrContainerUnhealthy), so that the task's Err reads as under Swarm:
+ * `task: non-zero exit (137): dockerexec: unhealthy container`.
+ */
+export const UNHEALTHY_REASON = 'dockerexec: unhealthy container';
+
+/** The Err of a task whose workload exited non-zero (swarmkit's exitError). */
+export function nonZeroExitMessage(exitCode: number, reason?: string): string {
+  return `task: non-zero exit (${exitCode})${reason ? `: ${reason}` : ''}`;
+}
+
+/**
+ * start() rejects with this when the workload ended (or was stopped as unhealthy) before it
+ * counted as running, so the task's status keeps the exit code as well as the message.
+ */
+export class TaskExitError extends Error {
+  override readonly name = 'TaskExitError';
+  constructor(readonly status: ExitStatus) {
+    super(
+      status.exitCode === 0 && status.reason
+        ? status.reason
+        : nonZeroExitMessage(status.exitCode, status.reason),
+    );
+  }
 }
 
 export interface Controller {
   /** Pull the image / check the command, create the container or the process's files. */
   prepare(): Promise<void>;
-  /** Start it. Resolves once it is started, not when it ends. */
+  /**
+   * Start it. Resolves once it is started, not when it ends. When the task has a healthcheck
+   * (not `NONE`), resolves only once the first check has passed, as swarmkit's Start does: the
+   * task stays `starting` until then. If the workload turns unhealthy first, the controller
+   * stops it and rejects with a {@link TaskExitError} whose status has `unhealthy` set; if it
+   * exits non-zero first, with a TaskExitError of that exit.
+   *
+   * shutdown() and terminate() may be called while start() is in flight: the controller then
+   * stops the workload, or does not leave one running if it was not launched yet, and start()
+   * settles soon after (rejecting, or resolving with wait() reporting the exit).
+   */
   start(): Promise<void>;
-  /** Resolves when it exits, with its status. */
+  /**
+   * Resolves when it exits, with its status. A workload that turns unhealthy while running is
+   * stopped by the controller, and wait() reports its exit with `unhealthy` set.
+   */
   wait(): Promise<ExitStatus>;
   /** Graceful stop: the stop signal, then kill after the grace period. */
   shutdown(gracePeriodMs: number): Promise<void>;

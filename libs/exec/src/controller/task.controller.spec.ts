@@ -2,6 +2,7 @@ import { TASK_STATE_ORDER, type Task } from '@shoal/api';
 import { ManualClock } from '@shoal/common';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { TaskExitError, UNHEALTHY_REASON } from '../executor.port';
 import { type ControllerScript, RecordingExecutor } from '../testing/recording.executor';
 import { type TaskStatusReport, TaskController, ENDED_WHILE_AWAY } from './task.controller';
 
@@ -117,18 +118,58 @@ describe('TaskController', () => {
     expect(states()).toEqual(['accepted', 'preparing', 'ready', 'shutdown']);
   });
 
-  it('shuts down a task stopped while it starts, once started', async () => {
+  it('shuts down a task stopped while it starts, without waiting for start() to end', async () => {
+    // start() may wait long for a first healthy check: stop() must not wait for it.
     const { tc, engine, states } = setup({ start: 'hold' });
     const done = tc.run(task);
     await tick();
     const stopping = tc.stop(2_000);
     await tick();
-    expect(engine().ops()).toEqual(['prepare', 'start']);
+    expect(engine().ops()).toEqual(['prepare', 'start', 'shutdown']);
+    expect(engine().calls.find((c) => c.op === 'shutdown')?.gracePeriodMs).toBe(2_000);
     engine().release('start');
     expect(await stopping).toMatchObject({ state: 'shutdown', exitCode: 143 });
     await done;
-    expect(engine().calls.find((c) => c.op === 'shutdown')?.gracePeriodMs).toBe(2_000);
     expect(states()).toEqual(['accepted', 'preparing', 'ready', 'starting', 'shutdown']);
+  });
+
+  it('a start() that rejects once the task is being stopped ends in shutdown, not failed', async () => {
+    const { tc, engine, states } = setup({ start: 'hold' });
+    const done = tc.run(task);
+    await tick();
+    const stopping = tc.stop(2_000);
+    await tick();
+    engine().release('start', new TaskExitError({ exitCode: 143 }));
+    expect(await stopping).toMatchObject({ state: 'shutdown', exitCode: 143 });
+    expect(await done).toMatchObject({ state: 'shutdown' });
+    expect(states()).toEqual(['accepted', 'preparing', 'ready', 'starting', 'shutdown']);
+  });
+
+  it('a start() that rejects with a TaskExitError fails the task with its exit code', async () => {
+    const unhealthy = { exitCode: 137, reason: UNHEALTHY_REASON, unhealthy: true };
+    const { tc, states } = setup({ start: new TaskExitError(unhealthy) });
+    expect(await tc.run(task)).toMatchObject({
+      state: 'failed',
+      err: 'task: non-zero exit (137): dockerexec: unhealthy container',
+      exitCode: 137,
+    });
+    expect(states()).toEqual(['accepted', 'preparing', 'ready', 'starting', 'failed']);
+  });
+
+  it('a workload stopped as unhealthy fails, whatever its exit code', async () => {
+    const sick = setup({ exit: { exitCode: 137, reason: UNHEALTHY_REASON, unhealthy: true } });
+    expect(await sick.tc.run(task)).toMatchObject({
+      state: 'failed',
+      err: 'task: non-zero exit (137): dockerexec: unhealthy container',
+      exitCode: 137,
+    });
+    // Its stop signal made it exit 0: still a failure, not complete.
+    const clean = setup({ exit: { exitCode: 0, reason: UNHEALTHY_REASON, unhealthy: true } });
+    expect(await clean.tc.run(task)).toMatchObject({
+      state: 'failed',
+      err: UNHEALTHY_REASON,
+      exitCode: 0,
+    });
   });
 
   it('reports shutdown without touching the engine when stopped before run()', async () => {

@@ -1,6 +1,12 @@
 import { type Task, type TaskState } from '@shoal/api';
 import { type Clock } from '@shoal/common';
-import { type AgentTaskState, type Controller, type Executor } from '../executor.port';
+import {
+  type AgentTaskState,
+  type Controller,
+  type Executor,
+  type ExitStatus,
+  TaskExitError,
+} from '../executor.port';
 import { TaskStateRegressionError, advance, isTerminal } from '../state/task-state.machine';
 
 /** One status report, as the agent's status reporter sends it on to the dispatcher. */
@@ -20,14 +26,18 @@ export interface TaskControllerDeps {
   report: (status: TaskStatusReport) => void;
 }
 
-/** The message of a failed task whose workload exited non-zero. */
-export function nonZeroExitMessage(exitCode: number, reason?: string): string {
-  return `task: non-zero exit (${exitCode})${reason ? `: ${reason}` : ''}`;
-}
-
 /** The error of a started task found gone when the agent came back. */
 export const ENDED_WHILE_AWAY =
   'task: its workload ended while the agent was not running (exit status unknown)';
+
+/** A failed task's Err for how its workload ended. */
+function exitMessage(exit: ExitStatus): string {
+  return new TaskExitError(exit).message;
+}
+
+function exitCodeOf(e: unknown): number | undefined {
+  return e instanceof TaskExitError ? e.status.exitCode : undefined;
+}
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -97,19 +107,33 @@ export class TaskController {
         this.emit('ready', 'prepared');
         if (this.stopRequested) return this.stopped('stopped before starting');
         this.emit('starting', 'starting');
-        await c.start();
+        // From here stop() shuts the workload down even while start() still waits for the
+        // first healthy check, which may take long; the controller copes (see Controller).
         this.settleEngine(true);
+        try {
+          await c.start();
+        } catch (e) {
+          if (this.stopRequested && !(e instanceof TaskStateRegressionError)) {
+            return this.stopped('shutdown', exitCodeOf(e));
+          }
+          throw e;
+        }
         if (!this.stopRequested) this.emit('running', 'started');
       }
       const exit = await c.wait();
       if (this.stopRequested) return this.stopped('shutdown', exit.exitCode);
-      if (exit.exitCode === 0) return this.finish('complete', 'finished', { exitCode: 0 });
+      if (exit.exitCode === 0 && !exit.unhealthy) {
+        return this.finish('complete', 'finished', { exitCode: 0 });
+      }
       return this.finish('failed', 'failed', {
-        err: nonZeroExitMessage(exit.exitCode, exit.reason),
+        err: exitMessage(exit),
         exitCode: exit.exitCode,
       });
     } catch (e) {
       if (e instanceof TaskStateRegressionError) throw e; // a bug, not an engine error
+      if (e instanceof TaskExitError) {
+        return this.finish('failed', 'failed', { err: e.message, exitCode: e.status.exitCode });
+      }
       return this.finish('failed', 'failed', { err: errorMessage(e) });
     }
   }
@@ -117,7 +141,8 @@ export class TaskController {
   /**
    * Stops the task because its desired state is now shutdown or remove, and resolves once the
    * final state is reported. A started task gets controller.shutdown(gracePeriodMs), which
-   * escalates to a kill itself; one not started yet is not started. The final state is
+   * escalates to a kill itself; so does one whose start() is still in flight (waiting for its
+   * first healthy check, say); one not started yet is not started. The final state is
    * `shutdown`, unless the task had already ended (or ends with an engine error).
    * If shutdown() fails, stop() rejects and may be called again.
    */

@@ -2,7 +2,14 @@ import { type Readable } from 'node:stream';
 import { type Task } from '@shoal/api';
 import { type Logger } from '@shoal/common';
 import type Docker from 'dockerode';
-import { type Controller, type ExitStatus, type LogEntry, type LogOptions } from '../executor.port';
+import {
+  type Controller,
+  type ExitStatus,
+  type LogEntry,
+  type LogOptions,
+  TaskExitError,
+  UNHEALTHY_REASON,
+} from '../executor.port';
 import {
   type ContainerConfig,
   SWARM_LABEL,
@@ -10,6 +17,7 @@ import {
   unmappedFields,
 } from './container-config';
 import { DockerEngineError, engineDetail, engineError, statusOf } from './engine-error';
+import { type HealthVerdict, jsonLines, watchHealth } from './health.watcher';
 import { LogDemuxer } from './log-demux';
 
 /**
@@ -48,8 +56,6 @@ export interface DockerControllerOptions {
 /** Docker's own default when a spec sets no StopGracePeriod. */
 const DEFAULT_STOP_GRACE_MS = 10_000;
 
-const UNHEALTHY_MESSAGE = 'container unhealthy';
-
 /** Milliseconds since the epoch as the engine's `seconds.nanoseconds` timestamp. */
 export function engineTimestamp(ms: number): string {
   const t = Math.max(0, ms);
@@ -61,25 +67,6 @@ export function engineTimestamp(ms: number): string {
 function hasHealthcheck(info: Docker.ContainerInspectInfo): boolean {
   const test = info.Config?.Healthcheck?.Test ?? [];
   return test.length > 0 && test[0] !== 'NONE';
-}
-
-/** Reads a newline-delimited JSON stream (pull progress, events) object by object. */
-async function* jsonLines(stream: NodeJS.ReadableStream): AsyncGenerator<Record<string, unknown>> {
-  let buffered = '';
-  for await (const chunk of stream) {
-    buffered += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl).trim();
-      buffered = buffered.slice(nl + 1);
-      if (line === '') continue;
-      try {
-        yield JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        // Not one of the engine's messages; nothing in it for us.
-      }
-    }
-  }
 }
 
 /**
@@ -94,11 +81,15 @@ async function* jsonLines(stream: NodeJS.ReadableStream): AsyncGenerator<Record<
  * reports how it really ended and the task ends complete or failed with its own exit code,
  * rather than `running` followed by an exit the agent did not see.
  *
- * Health: while wait() follows a container that has a health check, it listens to the
- * engine's event stream for that container's `health_status: unhealthy` (as swarmkit does),
- * after a first inspect to catch a container already unhealthy; the events cost nothing while
- * nothing happens, where polling inspect would cost a request per container per period. On
- * `unhealthy` the container is stopped and wait() rejects with "container unhealthy".
+ * Health, as swarmkit's container controller: for a container with a health check (not
+ * `NONE`), start() resolves only once the engine reports it healthy, so the task stays
+ * `starting` until then; if the engine reports it unhealthy first, the container is stopped
+ * (StopSignal, then kill after StopGracePeriod) and start() rejects with a TaskExitError:
+ * "task: non-zero exit (<its exit code>): dockerexec: unhealthy container". A container that
+ * exits before its first healthy check fails the start with its exit (one that exits 0 is
+ * left for wait() to report, as swarmkit does). While wait() follows a running
+ * container, `health_status: unhealthy` stops it the same way, and wait() reports the exit
+ * with `unhealthy` set. Both listen to the engine's events (health.watcher.ts).
  */
 export class DockerController implements Controller {
   readonly name: string;
@@ -168,19 +159,74 @@ export class DockerController implements Controller {
     }
     this.own(info, 'start');
     this.healthcheck = hasHealthcheck(info);
-    if (info.State.Status === 'created') {
-      try {
-        await this.container().start();
-      } catch (e) {
-        if (statusOf(e) !== 304) throw engineError('start', this.name, e);
-      }
-      this.logger.info('container started', { id: this.id });
-    } else {
+    if (info.State.Status !== 'created') {
       this.logger.info('container has run already; not starting it again', {
         status: info.State.Status,
       });
+      this.started = true;
+      return;
+    }
+    if (this.stopping) {
+      throw new DockerEngineError(`docker: start ${this.name}: stopped before it started`);
+    }
+    try {
+      await this.container().start();
+    } catch (e) {
+      if (statusOf(e) !== 304) throw engineError('start', this.name, e);
     }
     this.started = true;
+    this.logger.info('container started', { id: this.id });
+    if (this.stopping) {
+      // shutdown() came while the engine was starting it, and may have found nothing to stop.
+      await this.terminate();
+      throw new TaskExitError(await this.exitStatus());
+    }
+    if (this.healthcheck) await this.untilHealthy();
+  }
+
+  /** start()'s wait for the engine's first `health_status: healthy`. */
+  private async untilHealthy(): Promise<void> {
+    const watching = new AbortController();
+    let verdict: HealthVerdict;
+    try {
+      verdict = await watchHealth({
+        docker: this.docker,
+        container: this.id ?? this.name,
+        name: this.name,
+        mode: 'start',
+        signal: watching.signal,
+        logger: this.logger,
+      });
+    } finally {
+      watching.abort();
+    }
+    switch (verdict) {
+      case 'healthy':
+        this.logger.info('container healthy: running');
+        return;
+      case 'unhealthy':
+        throw new TaskExitError(await this.stopUnhealthy());
+      case 'removed':
+        throw new DockerEngineError(`docker: start ${this.name}: the container was removed`, 404);
+      default: {
+        // It exited before any check passed (or was stopped): as swarmkit, a zero exit is
+        // left for wait() to report, anything else fails the start.
+        const status = await this.exitStatus();
+        if (status.exitCode !== 0) throw new TaskExitError(status);
+      }
+    }
+  }
+
+  /** Stops a container found unhealthy, and its exit status as wait() reports it. */
+  private async stopUnhealthy(): Promise<ExitStatus> {
+    this.logger.warn('container unhealthy, stopping it');
+    try {
+      await this.shutdown(this.stopGraceMs());
+    } catch (e) {
+      this.logger.warn('could not stop the unhealthy container', { error: (e as Error).message });
+    }
+    const status = await this.exitStatus();
+    return { ...status, reason: UNHEALTHY_REASON, unhealthy: true };
   }
 
   wait(): Promise<ExitStatus> {
@@ -401,21 +447,20 @@ export class DockerController implements Controller {
     try {
       // A fresh never-settling promise per call: a shared one would collect a reaction from
       // every task ever followed and keep them all alive.
-      const unhealthy = this.watchHealth(watching.signal).then((seen) =>
-        seen ? true : new Promise<never>(() => undefined),
-      );
+      const unhealthy = watchHealth({
+        docker: this.docker,
+        container: this.id ?? this.name,
+        name: this.name,
+        mode: 'running',
+        signal: watching.signal,
+        logger: this.logger,
+      }).then((seen) => (seen === 'unhealthy' ? true : new Promise<never>(() => undefined)));
       const first = await Promise.race([exit, unhealthy]);
       if (first !== true || this.stopping) return await exit;
     } finally {
       watching.abort();
     }
-    this.logger.warn('container unhealthy, stopping it');
-    try {
-      await this.shutdown(this.stopGraceMs());
-    } catch (e) {
-      this.logger.warn('could not stop the unhealthy container', { error: (e as Error).message });
-    }
-    throw new Error(UNHEALTHY_MESSAGE);
+    return this.stopUnhealthy();
   }
 
   private async exitStatus(): Promise<ExitStatus> {
@@ -437,44 +482,5 @@ export class DockerController implements Controller {
     if (state.OOMKilled) return { exitCode, reason: 'OOMKilled' };
     if (state.Error) return { exitCode, reason: state.Error };
     return { exitCode };
-  }
-
-  /**
-   * Resolves true once the engine reports the container unhealthy; false if watching ended
-   * without that (aborted, or the event stream failed, which wait() itself will notice).
-   */
-  private async watchHealth(signal: AbortSignal): Promise<boolean> {
-    let events: NodeJS.ReadableStream;
-    try {
-      events = await this.docker.getEvents({
-        filters: {
-          type: ['container'],
-          container: [this.id ?? this.name],
-          event: ['health_status'],
-        },
-        abortSignal: signal,
-      });
-    } catch (e) {
-      if (!signal.aborted) this.logger.warn('cannot watch health', { error: engineDetail(e) });
-      return false;
-    }
-    const stop = () => (events as Readable).destroy();
-    signal.addEventListener('abort', stop, { once: true });
-    try {
-      // Subscribed first, then looked: a change in between shows up in one or the other.
-      const info = await this.container().inspect();
-      if (info.State.Health?.Status === 'unhealthy') return true;
-      for await (const ev of jsonLines(events)) {
-        const action = String(ev.Action ?? ev.status ?? '');
-        if (action.endsWith('unhealthy')) return true;
-      }
-      return false;
-    } catch (e) {
-      if (!signal.aborted) this.logger.warn('health watch ended', { error: engineDetail(e) });
-      return false;
-    } finally {
-      signal.removeEventListener('abort', stop);
-      stop();
-    }
   }
 }

@@ -11,7 +11,7 @@ import {
 } from '../../../../test/support/dockerd';
 import { systemClock } from '@shoal/common';
 import { TaskController, type TaskStatusReport } from '../controller/task.controller';
-import { type LogEntry, type LogOptions } from '../executor.port';
+import { type LogEntry, type LogOptions, TaskExitError, UNHEALTHY_REASON } from '../executor.port';
 import { SWARM_LABEL } from './container-config';
 import { type DockerController } from './docker.controller';
 import { DockerExecutor } from './docker.executor';
@@ -230,20 +230,63 @@ describe.skipIf(!dockerdInstalled())('DockerExecutor (real engine)', () => {
     await Promise.all([ticking.remove(), c.remove()]);
   }, 15_000);
 
-  it('fails the task with "container unhealthy" and stops the container', async () => {
-    const c = await run(
+  it('start() waits for the engine to say healthy; unhealthy first fails it and stops the container', async () => {
+    // Healthy from the second check on (a file the first check creates; the image has no /tmp).
+    const ok = controllerFor(
+      task({
+        ...SLEEP,
+        Init: true,
+        HealthCheck: {
+          Test: ['CMD-SHELL', 'test -f /seen || { echo > /seen; exit 1; }'],
+          Interval: 200e6,
+          Retries: 3,
+        },
+      }),
+    );
+    await ok.prepare();
+    await ok.start();
+    const healthy = await docker.getContainer(ok.containerId!).inspect();
+    expect(healthy.State.Health?.Status).toBe('healthy');
+    expect(healthy.State.Health?.Log?.length).toBeGreaterThanOrEqual(2);
+    await ok.remove();
+
+    const sick = controllerFor(
       task({
         ...SLEEP,
         Init: true,
         HealthCheck: { Test: ['CMD-SHELL', 'exit 1'], Interval: 200e6, Retries: 1 },
       }),
     );
-    await expect(c.wait()).rejects.toThrow('container unhealthy');
-    const info = await docker.getContainer(c.containerId!).inspect();
+    await sick.prepare();
+    const err = await sick.start().then(
+      () => undefined,
+      (e: unknown) => e as TaskExitError,
+    );
+    expect(err).toBeInstanceOf(TaskExitError);
+    expect(err!.message).toBe(`task: non-zero exit (143): ${UNHEALTHY_REASON}`);
+    expect(err!.status).toMatchObject({ exitCode: 143, unhealthy: true });
+    const info = await docker.getContainer(sick.containerId!).inspect();
     expect(info.State.Running).toBe(false);
     expect(info.State.Health?.Status).toBe('unhealthy');
+    await sick.remove();
+  }, 20_000);
+
+  it('a running container that turns unhealthy is stopped, and wait() says so', async () => {
+    // Healthy while /ok exists; the task removes it after a while.
+    const c = await run(
+      task({
+        Command: ['sh', '-c', 'echo > /ok; sleep 1; busybox rm /ok; exec sleep 300'],
+        Init: true,
+        HealthCheck: { Test: ['CMD-SHELL', 'test -f /ok'], Interval: 200e6, Retries: 1 },
+      }),
+    );
+    expect((await docker.getContainer(c.containerId!).inspect()).State.Health?.Status).toBe(
+      'healthy',
+    );
+    expect(await c.wait()).toEqual({ exitCode: 143, reason: UNHEALTHY_REASON, unhealthy: true });
+    expect((await docker.getContainer(c.containerId!).inspect()).State.Running).toBe(false);
     await c.remove();
-  }, 15_000);
+  }, 20_000);
 
   it('drives TaskController: an exited container left behind is reported with its own exit', async () => {
     const t = task({ Command: ['sh', '-c', 'exit 3'] });
@@ -271,7 +314,11 @@ describe.skipIf(!dockerdInstalled())('DockerExecutor (real engine)', () => {
       HealthCheck: { Test: ['CMD-SHELL', 'exit 1'], Interval: 200e6, Retries: 1 },
     });
     const tc2 = new TaskController({ executor, clock: systemClock, report: () => undefined });
-    expect(await tc2.run(sick)).toMatchObject({ state: 'failed', err: 'container unhealthy' });
+    expect(await tc2.run(sick)).toMatchObject({
+      state: 'failed',
+      err: `task: non-zero exit (143): ${UNHEALTHY_REASON}`,
+      exitCode: 143,
+    });
     await controllerFor(sick).remove();
   }, 15_000);
 

@@ -175,6 +175,43 @@ describe('HealthChecker', () => {
     expect(unhealthy).toHaveLength(1);
   });
 
+  it('calls onHealthy at each turn to healthy, not at every passing check', async () => {
+    const timers = new FakeTimers();
+    const p = scriptedProbe(timers, [1, 0, 0, 1, 0, 0]);
+    const turns: number[] = [];
+    const c = new HealthChecker({
+      settings: { ...settings, retries: 3 },
+      probe: p.probe,
+      onUnhealthy: () => undefined,
+      onHealthy: () => turns.push(timers.now()),
+      timers,
+    });
+    c.start();
+    await timers.advance(1000);
+    expect(turns).toEqual([]);
+    expect(c.status).toBe('starting');
+    await timers.advance(5000);
+    // Healthy at 2000; the failure at 4000 leaves it healthy (retries 3), so no second turn.
+    expect(turns).toEqual([2000]);
+    c.stop();
+  });
+
+  it('stop() from onHealthy ends the checks', async () => {
+    const timers = new FakeTimers();
+    const p = scriptedProbe(timers, [0, 0]);
+    const c: HealthChecker = new HealthChecker({
+      settings,
+      probe: p.probe,
+      onUnhealthy: () => undefined,
+      onHealthy: () => c.stop(),
+      timers,
+    });
+    c.start();
+    await timers.advance(5000);
+    expect(p.calls).toEqual([1000]);
+    expect(timers.pendingCount).toBe(0);
+  });
+
   it('stop() cancels the timer and a running check, and ignores its result', async () => {
     const timers = new FakeTimers();
     const { c, aborted, unhealthy } = checker(timers, ['hang'], { retries: 1 });

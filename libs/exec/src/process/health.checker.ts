@@ -43,6 +43,8 @@ export interface HealthCheckerOptions {
   probe: HealthProbe;
   /** Called once, when the task turns unhealthy; no check runs after it. */
   onUnhealthy: (last: ProbeResult) => void;
+  /** Called each time the task turns healthy (from starting, the first success). */
+  onHealthy?: () => void;
   timers?: HealthTimers;
   logger?: Logger;
 }
@@ -53,7 +55,8 @@ export interface HealthCheckerOptions {
  *   previous one ended (checks never overlap); inside the start period, until the first
  *   success, the interval is StartInterval;
  * - a check that has not ended after Timeout is aborted and counts as a failure;
- * - a success resets the failure streak and makes the task healthy; a failure that starts
+ * - a success resets the failure streak and makes the task healthy (onHealthy() is called
+ *   when it was not healthy before); a failure that starts
  *   inside the start period while the task has never been healthy does not count;
  * - `retries` consecutive counted failures make it unhealthy: onUnhealthy() is called and
  *   checking ends.
@@ -121,9 +124,14 @@ export class HealthChecker {
     const result = await this.runOnce();
     if (this.stopped) return;
     if (result.exitCode === 0) {
-      if (this.currentStatus !== 'healthy') this.logger.info('task is healthy');
+      const turned = this.currentStatus !== 'healthy';
       this.streak = 0;
       this.currentStatus = 'healthy';
+      if (turned) {
+        this.logger.info('task is healthy');
+        this.opts.onHealthy?.();
+        if (this.stopped) return;
+      }
     } else if (!this.inStartPeriod(checkStartedAt)) {
       this.streak += 1;
       this.logger.warn('health check failed', {

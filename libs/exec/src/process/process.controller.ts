@@ -4,7 +4,14 @@ import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { type ContainerSpec, type Task } from '@shoal/api';
 import { type Logger } from '@shoal/common';
-import { type Controller, type ExitStatus, type LogEntry, type LogOptions } from '../executor.port';
+import {
+  type Controller,
+  type ExitStatus,
+  type LogEntry,
+  type LogOptions,
+  TaskExitError,
+  UNHEALTHY_REASON,
+} from '../executor.port';
 import { commandLine, resolveProgram, signalExitCode, stopSignal, taskEnv } from './command';
 import { HealthChecker, type HealthTimers } from './health.checker';
 import { type HealthSettings, healthSettings } from './health.config';
@@ -23,9 +30,6 @@ import { checkProcessLogOptions, readTaskLogs } from './task-logs.reader';
 export const ADOPTED_POLL_MS = 250;
 
 export const ADOPTED_EXIT_REASON = 'exit status unknown (process adopted after an agent restart)';
-
-/** wait()'s error when the healthcheck killed the task: swarmkit's text, which users know. */
-export const UNHEALTHY_MESSAGE = 'container unhealthy';
 
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -61,6 +65,11 @@ export class ProcessController implements Controller {
   private readonly logPollMs?: number;
   private healthChecker?: HealthChecker;
   private unhealthy = false;
+  /** shutdown(), terminate() or remove() was called: a start() in flight must not leave it running. */
+  private stopAsked = false;
+  /** Resolves at the first passing healthcheck. */
+  private readonly firstHealthy: Promise<void>;
+  private markHealthy!: () => void;
 
   constructor(opts: ProcessControllerOptions) {
     const id = opts.task.ID ?? '';
@@ -73,6 +82,7 @@ export class ProcessController implements Controller {
     this.logger = opts.logger.child({ task: id });
     this.healthTimers = opts.healthTimers;
     this.logPollMs = opts.logPollMs;
+    this.firstHealthy = new Promise((resolve) => (this.markHealthy = resolve));
     // Kept, not thrown: a controller must be cheap to make, and prepare() reports it as failed.
     try {
       this.health = { settings: healthSettings(this.spec.HealthCheck) };
@@ -151,24 +161,30 @@ export class ProcessController implements Controller {
       }
     }
     this.logger.info('task process started', { pid, program: resolved });
-    this.startHealthChecks(env, cwd);
+    if (this.stopAsked) {
+      // shutdown() or terminate() came while it was being launched, and found nothing to stop.
+      this.logger.info('stopped while starting, killing the task process');
+      await this.terminate();
+    } else {
+      this.startHealthChecks(env, cwd);
+    }
+    if (this.health.settings) await this.untilHealthy();
   }
 
   /**
-   * Resolves with the exit status; rejects with Error('container unhealthy') when the
-   * healthcheck found the task unhealthy and killed it, as swarmkit fails such a task.
+   * Resolves with the exit status. When the healthcheck found the task unhealthy and killed
+   * it, the status has `unhealthy` set and UNHEALTHY_REASON as its reason, so the task fails
+   * with swarmkit's "task: non-zero exit (137): dockerexec: unhealthy container".
    */
   wait(): Promise<ExitStatus> {
     if (!this.exited) {
       return Promise.reject(new Error('process executor: task not started'));
     }
-    return this.exited.then((status) => {
-      if (this.unhealthy) throw new Error(UNHEALTHY_MESSAGE);
-      return status;
-    });
+    return this.exited.then((status) => this.finalStatus(status));
   }
 
   async shutdown(gracePeriodMs: number): Promise<void> {
+    this.stopAsked = true;
     // Before the stop signal: a check failing while the task stops is not ill health.
     this.stopHealthChecks();
     if (!(await this.running())) return;
@@ -193,6 +209,7 @@ export class ProcessController implements Controller {
   }
 
   async terminate(): Promise<void> {
+    this.stopAsked = true;
     this.stopHealthChecks();
     if (!(await this.running())) return;
     signalGroup(this.identity!.pid, 'SIGKILL');
@@ -200,6 +217,7 @@ export class ProcessController implements Controller {
   }
 
   async remove(): Promise<void> {
+    this.stopAsked = true;
     if (!this.exited) {
       // A controller made only to clean up (after an agent restart) has not adopted the task;
       // its process may still run: find it by its pid file, or it would be orphaned for good.
@@ -255,12 +273,37 @@ export class ProcessController implements Controller {
     return id !== undefined && (await isAlive(id));
   }
 
+  /** The status wait() reports for how the process ended. */
+  private finalStatus(status: ExitStatus): ExitStatus {
+    return this.unhealthy ? { ...status, reason: UNHEALTHY_REASON, unhealthy: true } : status;
+  }
+
+  /**
+   * start()'s wait for the first passing check (swarmkit's Start waits for the engine's
+   * `health_status: healthy`). Rejects with a TaskExitError when the process ends first:
+   * killed as unhealthy, stopped, or exited non-zero; one that exits 0 first leaves wait() to
+   * report it.
+   */
+  private async untilHealthy(): Promise<void> {
+    const outcome = await Promise.race([
+      this.firstHealthy.then(() => 'healthy' as const),
+      this.exited!.then((status) => this.finalStatus(status)),
+    ]);
+    if (outcome === 'healthy') {
+      this.logger.info('task is healthy: running');
+      return;
+    }
+    if (outcome.exitCode === 0 && !outcome.unhealthy) return;
+    throw new TaskExitError(outcome);
+  }
+
   private startHealthChecks(env: Record<string, string>, cwd: string): void {
     const settings = this.health.settings;
     if (!settings || this.exitStatus) return;
     this.healthChecker = new HealthChecker({
       settings,
       probe: (signal) => runHealthProbe(settings.command, { env, cwd }, signal),
+      onHealthy: () => this.markHealthy(),
       onUnhealthy: (last) => {
         this.unhealthy = true;
         this.logger.warn('task is unhealthy, killing it', {

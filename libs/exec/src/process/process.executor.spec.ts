@@ -12,12 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { type ContainerSpec, type Task } from '@shoal/api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Controller } from '../executor.port';
-import {
-  ADOPTED_EXIT_REASON,
-  type ProcessController,
-  UNHEALTHY_MESSAGE,
-} from './process.controller';
+import { type Controller, UNHEALTHY_REASON } from '../executor.port';
+import { ADOPTED_EXIT_REASON, type ProcessController } from './process.controller';
 import { ProcessExecutor } from './process.executor';
 
 let stateDir: string;
@@ -223,7 +219,7 @@ describe('ProcessExecutor', () => {
         (e: unknown) => ({ error: (e as Error).message }),
       );
 
-    it('kills the task and wait() rejects "container unhealthy" once the check keeps failing', async () => {
+    it('kills the task and wait() reports it unhealthy once the check keeps failing', async () => {
       const dir = await mkdtemp(path.join(stateDir, 'work-'));
       await writeFile(path.join(dir, 'healthy'), '');
       const ctl = executor.controller(
@@ -242,7 +238,9 @@ describe('ProcessExecutor', () => {
       expect(settled).toBe(false);
       await unlink(path.join(dir, 'healthy'));
       const t0 = Date.now();
-      expect(await result).toEqual({ error: UNHEALTHY_MESSAGE });
+      expect(await result).toEqual({
+        status: { exitCode: 137, reason: UNHEALTHY_REASON, unhealthy: true },
+      });
       expect(Date.now() - t0).toBeLessThan(3000);
       await new Promise((r) => setTimeout(r, 50));
       expect(await liveMembersOfGroup(pid)).toEqual([]);
