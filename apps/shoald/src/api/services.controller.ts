@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import {
   parseBoolQuery,
+  parseIntQuery,
   parseServiceUpdateQuery,
   type Service,
   type ServiceCreateResponse,
@@ -72,6 +73,18 @@ export class ServicesController {
       registryAuthFrom: q.registryAuthFrom,
       ...nonEmpty(registryAuth),
     });
+  }
+
+  /**
+   * POST /services/{id}/promote[?version=N] → 200, empty: Shoal's own (Docker has no canary
+   * step). A service paused in its canary step (label `shoal.update.canary`) goes on with its
+   * update; 409 when it is not waiting for promotion or the version is stale, 404 unknown.
+   */
+  @Post('services/:id/promote')
+  @HttpCode(200)
+  async promote(@Param('id') id: string, @Query() query: QueryParams): Promise<void> {
+    const version = parseIntQuery('version', query['version'], { defaultValue: -1 });
+    await this.control().promote(id, version < 0 ? undefined : version);
   }
 
   /** DELETE /services/{id} → 200, empty. */

@@ -7,6 +7,13 @@ import {
   type ServiceCreateResponse,
   validateServiceSpec,
 } from '@shoal/api';
+import {
+  canaryInProgress,
+  isCanaryPause,
+  promotedStatus,
+  type StoredUpdateStatus,
+  taskTemplateKey,
+} from '@shoal/orchestrator';
 import { type NewObject, rfc3339Nano } from '@shoal/store';
 import { type ManagerHandle } from '../manager/swarm-runtime.port';
 import { ListFilters } from './list.filters';
@@ -35,6 +42,17 @@ export function serviceExistsMessage(name: string): string {
 
 export function noPreviousSpecMessage(id: string): string {
   return `service ${id} does not have a previous spec`;
+}
+
+/** 409 from POST /services/{id}/promote: the service is not paused in a canary step. */
+export function notInCanaryMessage(name: string, status: StoredUpdateStatus | undefined): string {
+  const now =
+    status?.State === undefined
+      ? 'it has no update in progress'
+      : status.State === 'paused'
+        ? `its update is paused for another reason (${status.Message ?? 'no message'}); a service update resumes it`
+        : `its update is ${status.State}`;
+  return `service ${name} is not waiting for promotion in a canary step: ${now}`;
 }
 
 /** POST /services/{id}/update's body; Docker sends `"Warnings": null` when there are none. */
@@ -193,10 +211,17 @@ export class ServiceControl {
           opts.registryAuth ??
           (authFrom === 'previous-spec' ? current.PreviousRegistryAuth : current.RegistryAuth);
         next.Spec = spec;
-        next.PreviousSpec = mutableCopy(current.Spec);
-        setAuth(next, auth, current.RegistryAuth);
-        // A new spec starts a new update; the updater sets the status when it begins.
-        delete next.UpdateStatus;
+        if (keepsCanary(current, spec)) {
+          // The canary step goes on (or stays paused for promotion) when the task template is
+          // unchanged: a label or the replica count is not a new version to try. PreviousSpec
+          // stays the spec before the update, which is where a canary failure rolls back to.
+          setAuth(next, auth, current.PreviousRegistryAuth);
+        } else {
+          next.PreviousSpec = mutableCopy(current.Spec);
+          setAuth(next, auth, current.RegistryAuth);
+          // A new spec starts a new update; the updater sets the status when it begins.
+          delete next.UpdateStatus;
+        }
       }
       next.Endpoint = { ...next.Endpoint, Spec: mutableCopy(next.Spec.EndpointSpec ?? {}) };
       // Every update of a job runs it again, as a new iteration.
@@ -209,6 +234,26 @@ export class ServiceControl {
       tx.update<StoredService>('service', next);
     });
     return { Warnings: null };
+  }
+
+  /**
+   * POST /services/{id}/promote[?version=N] (Shoal's; Docker has no canary): a service paused
+   * in its canary step (label `shoal.update.canary`) goes on with its update, StartedAt kept.
+   * 409 when it is not waiting for promotion (or `version` is stale), 404 when unknown.
+   */
+  async promote(ref: string, version?: number): Promise<void> {
+    const now = rfc3339Nano(this.manager.clock.now());
+    await updateStore(this.manager, (tx) => {
+      const current = resolveService(tx, ref);
+      const status = current.UpdateStatus as StoredUpdateStatus | undefined;
+      if (!isCanaryPause(status)) {
+        throw new ConflictError(notInCanaryMessage(current.Spec.Name ?? current.ID, status));
+      }
+      const next = mutableCopy(current);
+      if (version !== undefined) next.Version = { Index: version };
+      next.UpdateStatus = promotedStatus(status!, now);
+      tx.update<StoredService>('service', next);
+    });
   }
 
   /**
@@ -238,6 +283,15 @@ export class ServiceControl {
     if (key !== undefined) delete rest[key];
     return { ...rest, Name: generated };
   }
+}
+
+/** An update of a service in its canary step that leaves the task template as it is. */
+function keepsCanary(current: StoredService, spec: StoredService['Spec']): boolean {
+  return (
+    canaryInProgress(current) &&
+    current.PreviousSpec !== undefined &&
+    taskTemplateKey(current.Spec.TaskTemplate) === taskTemplateKey(spec.TaskTemplate)
+  );
 }
 
 function setAuth(

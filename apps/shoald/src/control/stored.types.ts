@@ -68,6 +68,9 @@ export function mutableCopy<T>(object: T): T {
 export function toApiService(service: StoredService): Service {
   const out = mutableCopy(service) as StoredService;
   for (const field of INTERNAL_SERVICE_FIELDS) delete out[field];
+  // The updater's canary marker (see @shoal/orchestrator's StoredUpdateStatus): UpdateStatus
+  // leaves in Docker's shape; its Message says what the canary is waiting for.
+  if (out.UpdateStatus) delete (out.UpdateStatus as { ShoalCanary?: unknown }).ShoalCanary;
   return out as Service;
 }
 

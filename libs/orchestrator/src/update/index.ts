@@ -1,5 +1,6 @@
 export { dirtyCheck } from './task.dirty';
 export { isRollback, resolveUpdateConfig, type ResolvedUpdateConfig } from './update.config';
+export * from './update.labels';
 export {
   DEFAULT_MAX_TASK_WRITES,
   planUpdate,
@@ -10,6 +11,7 @@ export {
   type UpdateService,
   type UpdateTask,
 } from './update.plan';
+export { drainingSince } from './update.slots';
 export * from './update.status';
 export {
   UpdateSupervisor,

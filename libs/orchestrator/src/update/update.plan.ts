@@ -1,106 +1,63 @@
-import { TASK_STATE_ORDER, type ServiceUpdateStatus } from '@shoal/api/swarm';
+import { TASK_STATE_ORDER } from '@shoal/api/swarm';
 import { rfc3339Nano } from '@shoal/store';
 import { acceptsNewTasks, isDrained, isLostNode, nodeFitOf } from '../common/node.eligibility';
 import { serviceModeKind } from '../common/service-mode.rules';
-import {
-  type OrchestratedNode,
-  type OrchestratedService,
-  type OrchestratedTask,
-} from '../replicated/replicated.types';
 import { parseRfc3339Ms } from '../replicated/task.time';
 import { isTerminalState, statusTimeOf } from '../restart/slot.history';
 import { dirtyCheck } from './task.dirty';
 import { resolveUpdateConfig, type ResolvedUpdateConfig } from './update.config';
+import { updateExtras } from './update.labels';
 import {
+  countFailures,
+  drainingSince,
+  pickCurrent,
+  rank,
+  settledFor,
+  type Slot,
+  slotsOf,
+} from './update.slots';
+import {
+  canaryPausedMessage,
+  canaryRolledBackMessage,
   completedStatus,
   isActive,
+  isCanaryPause,
   isPaused,
   NO_PREVIOUS_SPEC,
   pausedStatus,
+  promotedStatus,
   rollbackPausedMessage,
   rolledBackMessage,
   startedStatus,
+  type StoredUpdateStatus,
   updatePausedMessage,
+  withoutCanary,
 } from './update.status';
+import {
+  type SlotCreate,
+  type UpdateInput,
+  type UpdateNode,
+  type UpdatePlan,
+  type UpdateTask,
+} from './update.types';
 
-export type UpdateService = Pick<
-  OrchestratedService,
-  'ID' | 'Spec' | 'PreviousSpec' | 'UpdateStatus'
->;
-export type UpdateTask = Pick<
-  OrchestratedTask,
-  'ID' | 'Slot' | 'NodeID' | 'DesiredState' | 'Status' | 'Spec' | 'CreatedAt' | 'UpdatedAt'
->;
-export type UpdateNode = Pick<
-  OrchestratedNode,
-  'ID' | 'Spec' | 'Status' | 'Description' | 'ManagerStatus'
->;
+export type {
+  SlotCreate,
+  UpdateInput,
+  UpdateNode,
+  UpdatePlan,
+  UpdateService,
+  UpdateTask,
+} from './update.types';
 
 /** Most task writes (creations, shutdowns, promotions) one plan asks for: one Raft entry. */
 export const DEFAULT_MAX_TASK_WRITES = 500;
-
-export interface UpdateInput {
-  service: UpdateService;
-  /** Every task of the service, history included. */
-  tasks: readonly UpdateTask[];
-  nodes: readonly UpdateNode[];
-  /** Milliseconds since the epoch, from the injected clock. */
-  now: number;
-  maxTaskWrites?: number;
-  /**
-   * When a task that has ended was last seen to start running, if the caller saw it. Only
-   * narrows which failures count (one that ran for longer than Monitor does not); without
-   * it, every failure of a task this update made counts, as after a leader change.
-   */
-  runningSince?: (taskId: string) => number | undefined;
-}
-
-/** A task to create in a slot (replicated) or on a node (global). */
-export interface SlotCreate {
-  slot?: number;
-  nodeId?: string;
-  /**
-   * Stop-first: the task is created in state `new`, which the scheduler, the dispatcher and
-   * the agents leave alone, and promoted to `pending` once the task it replaces has stopped.
-   */
-  hold: boolean;
-}
-
-export interface UpdatePlan {
-  /** The service's new UpdateStatus, when it changes. */
-  status?: ServiceUpdateStatus;
-  /** Automatic rollback: Spec becomes PreviousSpec, as swarmkit's rollbackUpdate. */
-  rollback: boolean;
-  /** Tasks whose DesiredState becomes shutdown. */
-  shutdown: string[];
-  create: SlotCreate[];
-  /** Held tasks (state `new`) to release to the scheduler (state `pending`). */
-  promote: string[];
-  /** When a delay or monitor window ends, if one is running. */
-  nextWakeAt?: number;
-  /** The write budget cut the plan short: plan again as soon as it is written. */
-  more: boolean;
-  /** Slots being replaced or within their Delay (for tests and metrics). */
-  inFlight: number;
-}
-
-type Slot = {
-  key: string;
-  slot?: number;
-  nodeId?: string;
-  /** Tasks desired running (swarmkit's slot). */
-  wanted: UpdateTask[];
-  /** Every task of the slot, history included. */
-  all: UpdateTask[];
-};
 
 type SlotState =
   | { kind: 'skip' }
   | { kind: 'clean'; current?: UpdateTask }
   | { kind: 'dirty'; slot: Slot }
   | { kind: 'busy'; until?: number };
-
-const FAILED_STATES = new Set(['failed', 'rejected', 'complete']);
 
 /**
  * The rolling updater's decision for one replicated or global service, as a pure function
@@ -117,6 +74,9 @@ const FAILED_STATES = new Set(['failed', 'rejected', 'complete']);
  * - start-first (replicated only): the replacement is created `pending` next to the old task;
  *   once it runs, the old one is shut down. If it fails first, it is shut down instead and
  *   the slot is tried again after Delay.
+ * - drain before stop (label `shoal.update.drain`): the old tasks are first marked draining
+ *   (stop-first: that is the slot's first write; start-first: once the new task runs) and
+ *   shut down only once the drain delay has passed since the mark.
  * - a slot is in flight from then until its new task has been running for Delay (or ended
  *   Delay ago): at most Parallelism slots are in flight.
  * Failures: slots whose task made by this update (from the current spec, created since
@@ -124,6 +84,10 @@ const FAILED_STATES = new Set(['failed', 'rejected', 'complete']);
  * failures / slots in the update > MaxFailureRatio, FailureAction applies. The update
  * completes once no slot is dirty or in flight and every new task has run for Monitor (or
  * Delay + 1 s when Delay >= Monitor, as swarmkit).
+ * Canary (label `shoal.update.canary`): the first N slots, then a pause (status `paused`,
+ * marked ShoalCanary) once they have run for that window, until promoted or the end of
+ * `shoal.update.canary.pause`; any failure of the canary, before or during the pause, rolls
+ * the update back whatever FailureAction says.
  */
 export function planUpdate(input: UpdateInput): UpdatePlan {
   const plan: UpdatePlan = {
@@ -131,6 +95,8 @@ export function planUpdate(input: UpdateInput): UpdatePlan {
     shutdown: [],
     create: [],
     promote: [],
+    drain: [],
+    undrain: [],
     more: false,
     inFlight: 0,
   };
@@ -141,6 +107,7 @@ export function planUpdate(input: UpdateInput): UpdatePlan {
   const status = service.UpdateStatus;
   const rollingBack = status?.State === 'rollback_started' || status?.State === 'rollback_paused';
   const cfg = resolveUpdateConfig(service.Spec, rollingBack);
+  const extras = updateExtras(service.Spec.Labels);
   const order = global ? 'stop-first' : cfg.order;
   const startedAt = parseRfc3339Ms(status?.StartedAt) ?? now;
   const budget = Math.max(1, input.maxTaskWrites ?? DEFAULT_MAX_TASK_WRITES);
@@ -151,26 +118,42 @@ export function planUpdate(input: UpdateInput): UpdatePlan {
   const isDirty = (t: UpdateTask) => dirtyOf(t, t.NodeID ? nodes.get(t.NodeID) : undefined);
   const ours = (t: UpdateTask) => (parseRfc3339Ms(t.CreatedAt) ?? -Infinity) >= startedAt;
   const fits = nodeFitOf(service.Spec);
-  const ctx: SlotContext = { cfg, order, now, nodes, isDirty, ours, plan };
+  const placeable = (nodeId: string | undefined) => {
+    const node = nodeId ? nodes.get(nodeId) : undefined;
+    return !!node && acceptsNewTasks(node) && fits(node) && !isDrained(node);
+  };
+  const ctx: SlotContext = {
+    cfg,
+    order,
+    now,
+    nodes,
+    isDirty,
+    ours,
+    plan,
+    drainMs: extras.drainMs,
+    finishing: [],
+    wake: undefined,
+  };
 
   const slots = slotsOf(input.tasks, global);
   const dirty: Slot[] = [];
   const inUpdate = new Set<string>();
   const current: UpdateTask[] = [];
-  let wake: number | undefined;
+  /** Slots this update has started on: the canary's count. */
+  let started = 0;
   for (const slot of slots) {
+    if (touchedSince(slot, startedAt, isDirty, ours)) started++;
     const state = evaluateSlot(slot, ctx);
     if (state.kind === 'dirty') {
-      const node = slot.nodeId ? nodes.get(slot.nodeId) : undefined;
       // A global task is replaced only where a new one may start; the global orchestrator
       // deals with nodes that are drained or no longer fit.
-      if (global && !(node && acceptsNewTasks(node) && fits(node) && !isDrained(node))) continue;
+      if (global && !placeable(slot.nodeId)) continue;
       dirty.push(slot);
       inUpdate.add(slot.key);
     } else if (state.kind === 'busy') {
       plan.inFlight++;
       inUpdate.add(slot.key);
-      if (state.until !== undefined) wake = min(wake, state.until);
+      if (state.until !== undefined) ctx.wake = min(ctx.wake, state.until);
     } else if (state.kind === 'clean' && state.current) {
       inUpdate.add(slot.key);
       current.push(state.current);
@@ -178,31 +161,75 @@ export function planUpdate(input: UpdateInput): UpdatePlan {
   }
 
   // Writes that finish slots in flight come first; past the budget, the rest waits.
-  writes = plan.shutdown.length + plan.promote.length;
+  writes = plan.shutdown.length + plan.promote.length + plan.drain.length + plan.undrain.length;
   if (writes > budget) {
-    plan.shutdown = plan.shutdown.slice(0, budget);
-    plan.promote = plan.promote.slice(0, budget - plan.shutdown.length);
+    let left = budget;
+    const take = (ids: string[]) => {
+      const kept = ids.slice(0, left);
+      left -= kept.length;
+      return kept;
+    };
+    plan.shutdown = take(plan.shutdown);
+    plan.promote = take(plan.promote);
+    plan.drain = take(plan.drain);
+    plan.undrain = take(plan.undrain);
     plan.more = true;
     writes = budget;
   }
+  // Drained stop-first slots: the old tasks stop and the held replacement comes, together.
+  for (const f of ctx.finishing) {
+    if (global && !placeable(f.create.nodeId)) continue;
+    if (writes + f.shutdown.length + 1 > budget) {
+      plan.more = true;
+      break;
+    }
+    writes += f.shutdown.length + 1;
+    plan.shutdown.push(...f.shutdown);
+    plan.create.push(f.create);
+  }
   if (status === undefined && dirty.length > 0) plan.status = startedStatus(rfc3339Nano(now));
 
+  // The canary step: forward updates only, until promoted (or its pause ended).
+  const canaryOn = !rollingBack && extras.canary > 0;
+  const inCanary =
+    canaryOn &&
+    status?.ShoalCanary?.PromotedAt === undefined &&
+    (status === undefined || status.State === 'updating');
+  const failureQuery = { now, monitorMs: cfg.monitorMs, isDirty, ours };
+
+  // Paused in the canary step: a failure rolls back; the pause's end or promotion resumes.
+  if (isCanaryPause(status)) {
+    const pausedAt = parseRfc3339Ms(status!.ShoalCanary!.PausedAt) ?? now;
+    const failure = countFailures(slots, { ...failureQuery, endedSince: pausedAt });
+    if (failure.last) return canaryRollback(plan, service, status!, failure.last.ID);
+    const until = extras.canaryPauseMs === undefined ? undefined : pausedAt + extras.canaryPauseMs;
+    if (!canaryOn || (until !== undefined && until <= now)) {
+      plan.status = promotedStatus(status!, rfc3339Nano(now));
+    } else if (until !== undefined) {
+      ctx.wake = min(ctx.wake, until);
+    }
+    return finish(plan, ctx.wake);
+  }
+
   // Failures of this update's tasks, one per slot.
-  if (isActive(status) && cfg.failureAction !== 'continue') {
-    const failure = countFailures(input, slots, ctx);
+  if (isActive(status) && (inCanary || cfg.failureAction !== 'continue')) {
+    const failure = countFailures(slots, { ...failureQuery, runningSince: input.runningSince });
     for (const key of failure.slots) inUpdate.add(key);
-    if (failure.last && failure.slots.size / Math.max(1, inUpdate.size) > cfg.maxFailureRatio) {
+    if (inCanary && failure.last) return canaryRollback(plan, service, status!, failure.last.ID);
+    if (
+      cfg.failureAction !== 'continue' &&
+      failure.last &&
+      failure.slots.size / Math.max(1, inUpdate.size) > cfg.maxFailureRatio
+    ) {
       const id = failure.last.ID;
       if (cfg.failureAction === 'rollback' && !rollingBack) {
         if (service.PreviousSpec) {
           // Only the service is written: the next pass rolls back with RollbackConfig.
-          return {
-            ...plan,
-            shutdown: [],
-            promote: [],
-            rollback: true,
-            status: { ...status!, State: 'rollback_started', Message: rolledBackMessage(id) },
-          };
+          return rollbackOnly(plan, {
+            ...withoutCanary(status!),
+            State: 'rollback_started',
+            Message: rolledBackMessage(id),
+          });
         }
         plan.status = pausedStatus(status!, NO_PREVIOUS_SPEC);
       } else {
@@ -212,19 +239,21 @@ export function planUpdate(input: UpdateInput): UpdatePlan {
       }
       // Paused: slots in flight are finished (held tasks promoted, old tasks of started
       // replacements stopped), but no new slot is started.
-      return finish(plan, wake);
+      return finish(plan, ctx.wake);
     }
   }
 
   // Paused: nothing new until the service is updated again (which clears the status). A
   // completed status with dirty slots (not a spec change) rolls them without a new status.
-  if (isPaused(status) || plan.more) return finish(plan, wake);
+  if (isPaused(status) || plan.more) return finish(plan, ctx.wake);
 
-  // Start new slots, lowest slot (or node ID) first.
+  // Start new slots, lowest slot (or node ID) first; in the canary step, N slots at most.
   let capacity = cfg.parallelism - plan.inFlight;
+  if (inCanary) capacity = Math.min(capacity, extras.canary - started);
+  const draining = extras.drainMs > 0 && order === 'stop-first';
   for (const slot of dirty) {
     if (capacity <= 0) break;
-    const needed = order === 'stop-first' ? slot.wanted.length + 1 : 1;
+    const needed = order === 'stop-first' ? slot.wanted.length + (draining ? 0 : 1) : 1;
     if (writes + needed > budget) {
       plan.more = true;
       break;
@@ -233,7 +262,11 @@ export function planUpdate(input: UpdateInput): UpdatePlan {
     capacity--;
     plan.inFlight++;
     const where = global ? { nodeId: slot.nodeId } : { slot: slot.slot };
-    if (order === 'stop-first') {
+    if (draining) {
+      // Out of load balancing first; replaced once the drain delay has passed.
+      for (const t of slot.wanted) plan.drain.push(t.ID);
+      ctx.wake = min(ctx.wake, now + extras.drainMs);
+    } else if (order === 'stop-first') {
       for (const t of slot.wanted) plan.shutdown.push(t.ID);
       plan.create.push({ ...where, hold: true });
     } else {
@@ -241,25 +274,34 @@ export function planUpdate(input: UpdateInput): UpdatePlan {
     }
   }
 
-  if (dirty.length === 0 && plan.inFlight === 0 && isActive(status)) {
-    // Complete once every new task has run for the monitor window.
-    const window = cfg.delayMs >= cfg.monitorMs ? cfg.delayMs + 1000 : cfg.monitorMs;
-    let settled = true;
-    for (const t of current) {
-      const state = t.Status?.State;
-      if (state === 'running') {
-        const since = statusTimeOf(t) ?? now;
-        if (since + window > now) {
-          settled = false;
-          wake = min(wake, since + window);
-        }
-      } else if (!isTerminalState(state)) {
-        settled = false;
+  const window = cfg.delayMs >= cfg.monitorMs ? cfg.delayMs + 1000 : cfg.monitorMs;
+  if (inCanary && status?.State === 'updating' && dirty.length > 0 && plan.inFlight === 0) {
+    // The canary slots have all run for the window: pause for promotion.
+    if (started >= extras.canary) {
+      const s = settledFor(current, window, now);
+      if (s.wake !== undefined) ctx.wake = min(ctx.wake, s.wake);
+      if (s.settled) {
+        const until = extras.canaryPauseMs === undefined ? undefined : now + extras.canaryPauseMs;
+        plan.status = {
+          ...status,
+          State: 'paused',
+          Message: canaryPausedMessage(
+            started,
+            inUpdate.size,
+            until === undefined ? undefined : rfc3339Nano(until),
+          ),
+          ShoalCanary: { PausedAt: rfc3339Nano(now) },
+        };
+        if (until !== undefined) ctx.wake = min(ctx.wake, until);
       }
     }
-    if (settled) plan.status = completedStatus(status!, rfc3339Nano(now));
+  } else if (dirty.length === 0 && plan.inFlight === 0 && isActive(status)) {
+    // Complete once every new task has run for the monitor window.
+    const s = settledFor(current, window, now);
+    if (s.wake !== undefined) ctx.wake = min(ctx.wake, s.wake);
+    if (s.settled) plan.status = completedStatus(status!, rfc3339Nano(now));
   }
-  return finish(plan, wake);
+  return finish(plan, ctx.wake);
 }
 
 interface SlotContext {
@@ -270,6 +312,21 @@ interface SlotContext {
   isDirty: (t: UpdateTask) => boolean;
   ours: (t: UpdateTask) => boolean;
   plan: UpdatePlan;
+  drainMs: number;
+  /** Stop-first slots whose drain has ended: old tasks to stop, with their held replacement. */
+  finishing: { shutdown: string[]; create: SlotCreate }[];
+  wake: number | undefined;
+}
+
+/** Whether this update has begun on the slot: a task of its own, or a drain it started. */
+function touchedSince(
+  slot: Slot,
+  startedAt: number,
+  isDirty: (t: UpdateTask) => boolean,
+  ours: (t: UpdateTask) => boolean,
+): boolean {
+  if (slot.all.some((t) => ours(t) && !isDirty(t))) return true;
+  return slot.wanted.some((t) => (drainingSince(t) ?? -Infinity) >= startedAt);
 }
 
 /** One slot's state, adding the writes that finish a slot in flight to the plan. */
@@ -282,6 +339,10 @@ function evaluateSlot(slot: Slot, ctx: SlotContext): SlotState {
     !t.NodeID ||
     rank(t.Status?.State) < TASK_STATE_ORDER.assigned ||
     lost(t);
+  // A task back on the service's spec (a rollback) is no longer being replaced.
+  for (const t of slot.wanted) {
+    if (!isDirty(t) && drainingSince(t) !== undefined) plan.undrain.push(t.ID);
+  }
 
   // Stop-first in flight: a held replacement waits for the tasks it replaces to stop.
   const held = slot.wanted.find((t) => t.Status?.State === 'new' && !isDirty(t));
@@ -302,13 +363,17 @@ function evaluateSlot(slot: Slot, ctx: SlotContext): SlotState {
     if (old.length > 0) {
       // Start-first in flight. The slot stays in flight for this pass whatever it writes:
       // the next pass judges it again from what was written.
+      let until: number | undefined = since + cfg.delayMs;
       if (state === 'running') {
-        for (const t of old) plan.shutdown.push(t.ID);
+        // The old tasks drain (if asked) from now on, then stop.
+        for (const t of old) {
+          const drained = drainThenStop(t, ctx);
+          if (drained !== undefined) until = Math.max(until, drained);
+        }
       } else if (isTerminalState(state)) {
         // The replacement failed before it ran: it goes, and the slot is tried again.
         plan.shutdown.push(c.ID);
       }
-      const until = since + cfg.delayMs;
       return { kind: 'busy', until: until > now ? until : undefined };
     }
     if (!ctx.ours(c)) return { kind: 'clean' };
@@ -324,83 +389,80 @@ function evaluateSlot(slot: Slot, ctx: SlotContext): SlotState {
   const live = slot.wanted.filter((t) => !isTerminalState(t.Status?.State) && !lost(t));
   const drained = (t: UpdateTask) => !!t.NodeID && isDrained(ctx.nodes.get(t.NodeID) ?? {});
   if (live.length === 0 || live.every(drained)) return { kind: 'skip' };
+  const marks = slot.wanted.map(drainingSince).filter((m): m is number => m !== undefined);
+  if (marks.length > 0 && ctx.order === 'stop-first') {
+    // Stop-first, draining: replaced (stopped, with a held replacement) once drained.
+    const unmarked = slot.wanted.filter((t) => drainingSince(t) === undefined);
+    if (unmarked.length > 0) {
+      for (const t of unmarked) plan.drain.push(t.ID);
+      return { kind: 'busy', until: now + ctx.drainMs };
+    }
+    const until = Math.max(...marks) + ctx.drainMs;
+    if (until > now) return { kind: 'busy', until };
+    const where = slot.nodeId !== undefined ? { nodeId: slot.nodeId } : { slot: slot.slot };
+    ctx.finishing.push({
+      shutdown: slot.wanted.map((t) => t.ID),
+      create: { ...where, hold: true },
+    });
+    return { kind: 'busy' };
+  }
   return { kind: 'dirty', slot };
+}
+
+/**
+ * Start-first: an old task whose replacement runs is marked draining, then shut down once the
+ * drain delay has passed; returns when that is, while it has not.
+ */
+function drainThenStop(t: UpdateTask, ctx: SlotContext): number | undefined {
+  if (ctx.drainMs <= 0) {
+    ctx.plan.shutdown.push(t.ID);
+    return undefined;
+  }
+  const since = drainingSince(t);
+  if (since === undefined) {
+    ctx.plan.drain.push(t.ID);
+    return ctx.now + ctx.drainMs;
+  }
+  if (since + ctx.drainMs <= ctx.now) {
+    ctx.plan.shutdown.push(t.ID);
+    return undefined;
+  }
+  return since + ctx.drainMs;
 }
 
 function busyUntil(until: number, now: number): SlotState {
   return until > now ? { kind: 'busy', until } : { kind: 'clean' };
 }
 
-/** The slot's clean task to judge: running first, then not ended, then the newest. */
-function pickCurrent(tasks: readonly UpdateTask[]): UpdateTask {
-  const score = (t: UpdateTask) =>
-    t.Status?.State === 'running' ? 2 : isTerminalState(t.Status?.State) ? 0 : 1;
-  return tasks.reduce((a, b) => {
-    const d = score(b) - score(a);
-    if (d !== 0) return d > 0 ? b : a;
-    return (parseRfc3339Ms(b.CreatedAt) ?? 0) > (parseRfc3339Ms(a.CreatedAt) ?? 0) ? b : a;
+/** A failure in the canary: back to PreviousSpec, whatever FailureAction says. */
+function canaryRollback(
+  plan: UpdatePlan,
+  service: UpdateInput['service'],
+  status: StoredUpdateStatus,
+  taskId: string,
+): UpdatePlan {
+  if (!service.PreviousSpec) {
+    return { ...plan, status: pausedStatus(withoutCanary(status), NO_PREVIOUS_SPEC) };
+  }
+  return rollbackOnly(plan, {
+    ...withoutCanary(status),
+    State: 'rollback_started',
+    Message: canaryRolledBackMessage(taskId),
   });
 }
 
-/**
- * Slots with a failure of this update: a task from the current spec, created since the
- * update started, that failed, was rejected or exited, before running or within Monitor.
- */
-function countFailures(
-  input: UpdateInput,
-  slots: readonly Slot[],
-  ctx: SlotContext,
-): { slots: Set<string>; last?: UpdateTask } {
-  const failed = new Set<string>();
-  let last: UpdateTask | undefined;
-  let lastAt = -Infinity;
-  for (const slot of slots) {
-    for (const t of slot.all) {
-      if (!FAILED_STATES.has(t.Status?.State ?? '') || ctx.isDirty(t) || !ctx.ours(t)) continue;
-      const ended = statusTimeOf(t) ?? ctx.now;
-      const ran = input.runningSince?.(t.ID);
-      if (ran !== undefined && ended - ran > ctx.cfg.monitorMs) continue;
-      failed.add(slot.key);
-      if (ended > lastAt || (ended === lastAt && last && t.ID > last.ID)) {
-        last = t;
-        lastAt = ended;
-      }
-    }
-  }
-  return { slots: failed, last };
-}
-
-/** Tasks grouped by Slot (replicated) or NodeID (global), in slot or node order. */
-function slotsOf(tasks: readonly UpdateTask[], global: boolean): Slot[] {
-  const byKey = new Map<string, Slot>();
-  for (const t of tasks) {
-    let key: string;
-    let where: Pick<Slot, 'slot' | 'nodeId'>;
-    if (global) {
-      if (!t.NodeID) continue;
-      key = t.NodeID;
-      where = { nodeId: t.NodeID };
-    } else {
-      if (t.Slot === undefined || t.Slot < 1) continue;
-      key = String(t.Slot);
-      where = { slot: t.Slot };
-    }
-    let slot = byKey.get(key);
-    if (!slot) {
-      slot = { key, ...where, wanted: [], all: [] };
-      byKey.set(key, slot);
-    }
-    slot.all.push(t);
-    if (t.DesiredState === 'running') slot.wanted.push(t);
-  }
-  const list = [...byKey.values()];
-  return global
-    ? list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    : list.sort((a, b) => a.slot! - b.slot!);
-}
-
-function rank(state: string | undefined): number {
-  return state === undefined ? 0 : ((TASK_STATE_ORDER as Record<string, number>)[state] ?? 0);
+/** Only the service is written (its spec back to PreviousSpec): the next pass rolls back. */
+function rollbackOnly(plan: UpdatePlan, status: StoredUpdateStatus): UpdatePlan {
+  return {
+    ...plan,
+    shutdown: [],
+    promote: [],
+    create: [],
+    drain: [],
+    undrain: [],
+    rollback: true,
+    status,
+  };
 }
 
 function min(a: number | undefined, b: number): number {

@@ -356,3 +356,69 @@ describe('UpdateSupervisor', () => {
     });
   });
 });
+
+describe('UpdateSupervisor: canary and drain in the store', () => {
+  const labelled = (spec: ServiceSpec, labels: Record<string, string>): ServiceSpec => ({
+    ...spec,
+    Labels: labels,
+  });
+
+  it('writes the draining mark on the task, and a new leader stops it at mark + delay', async () => {
+    const c = setup();
+    const drain = { 'shoal.update.drain': '4s' };
+    await c.start(labelled(specWith('app:1', 2, { Monitor: 0 }), drain));
+    await c.updateSpec(labelled(specWith('app:2', 2, { Monitor: 0 }), drain));
+    const marked = c.tasks().filter((t) => t.Labels?.['shoal.draining-since'] !== undefined);
+    expect(marked).toHaveLength(1);
+    expect(marked[0]!.Labels!['shoal.draining-since']).toBe(rfc3339Nano(c.clock.now()));
+    expect(marked[0]!.DesiredState).toBe('running');
+    expect(c.updater.nextWakeAt()).toBe(c.clock.now() + 4000);
+    c.clock.advance(2500);
+    await c.failover();
+    expect(c.tasks().find((t) => t.ID === marked[0]!.ID)!.DesiredState).toBe('running');
+    expect(c.updater.nextWakeAt()).toBe(c.clock.now() + 1500);
+    c.clock.advance(1500);
+    await c.updater.tick();
+    await c.settle();
+    const old = c.tasks().find((t) => t.ID === marked[0]!.ID)!;
+    expect(old.DesiredState).toBe('shutdown');
+    // Its held replacement came in the same write.
+    expect(
+      c.tasks().filter((t) => t.Slot === old.Slot && t.DesiredState === 'running'),
+    ).toMatchObject([{ Status: { State: 'new' } }]);
+  });
+
+  it('pauses after the canary with its marker, and a new leader resumes it at the pause end', async () => {
+    const c = setup();
+    const labels = { 'shoal.update.canary': '1', 'shoal.update.canary.pause': '5s' };
+    const update = { Parallelism: 1, Monitor: 1000 * MS };
+    await c.start(labelled(specWith('app:1', 3, update), labels));
+    await c.updateSpec(labelled(specWith('app:2', 3, update), labels));
+    await c.agents();
+    await c.finalWindow(1000);
+    const paused = c.service().UpdateStatus as { State: string; ShoalCanary?: object };
+    expect(paused).toMatchObject({
+      State: 'paused',
+      ShoalCanary: { PausedAt: rfc3339Nano(c.clock.now()) },
+    });
+    const images = () =>
+      c
+        .tasks()
+        .filter((t) => t.DesiredState === 'running')
+        .map((t) => t.Spec?.ContainerSpec?.Image);
+    expect(images()).toEqual(['app:2', 'app:1', 'app:1']);
+    c.clock.advance(3000);
+    await c.failover();
+    expect(c.updater.nextWakeAt()).toBe(c.clock.now() + 2000);
+    c.clock.advance(2000);
+    await c.updater.tick();
+    await c.settle();
+    expect(c.service().UpdateStatus?.State).toBe('updating');
+    for (let i = 0; i < 6 && c.service().UpdateStatus?.State !== 'completed'; i++) {
+      await c.agents();
+      await c.finalWindow(1000);
+    }
+    expect(c.service().UpdateStatus?.State).toBe('completed');
+    expect(images()).toEqual(['app:2', 'app:2', 'app:2']);
+  });
+});

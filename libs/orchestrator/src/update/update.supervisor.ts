@@ -16,6 +16,7 @@ import {
 } from '../replicated/replicated.types';
 import { parseRfc3339Ms } from '../replicated/task.time';
 import { taskTemplateKey } from '../restart/task-template.key';
+import { DRAINING_SINCE_LABEL } from './update.labels';
 import {
   DEFAULT_MAX_TASK_WRITES,
   planUpdate,
@@ -181,8 +182,21 @@ export class UpdateSupervisor extends DirtyServiceLoop<PlanWrite> {
     for (const id of new Set(plan.shutdown)) {
       const t = byId.get(id)!;
       if (t.DesiredState === 'running') {
-        tx.update<OrchestratedTask>('task', { ...t, DesiredState: 'shutdown' });
+        byId.set(id, tx.update<OrchestratedTask>('task', { ...t, DesiredState: 'shutdown' }));
       }
+    }
+    const at = rfc3339Nano(now);
+    for (const id of new Set(plan.drain)) {
+      const t = byId.get(id)!;
+      // Out of load balancing from now; shut down by a later pass once the drain has passed.
+      const labels = { ...(t.Labels ?? {}), [DRAINING_SINCE_LABEL]: at };
+      byId.set(id, tx.update<OrchestratedTask>('task', { ...t, Labels: labels }));
+    }
+    for (const id of new Set(plan.undrain)) {
+      const t = byId.get(id)!;
+      const labels = { ...(t.Labels ?? {}) };
+      delete labels[DRAINING_SINCE_LABEL];
+      byId.set(id, tx.update<OrchestratedTask>('task', { ...t, Labels: labels }));
     }
     for (const id of plan.promote) {
       const t = byId.get(id)!;
@@ -215,6 +229,8 @@ function isQuiet(plan: UpdatePlan, state: string | undefined): boolean {
     plan.shutdown.length === 0 &&
     plan.create.length === 0 &&
     plan.promote.length === 0 &&
+    plan.drain.length === 0 &&
+    plan.undrain.length === 0 &&
     plan.inFlight === 0 &&
     plan.nextWakeAt === undefined &&
     !plan.more &&

@@ -10,6 +10,7 @@ import { reconcileReplicated } from '../../replicated/replicated.reconcile';
 import { parseRfc3339Ms } from '../../replicated/task.time';
 import { isTerminalState } from '../../restart/slot.history';
 import { taskTemplateKey } from '../../restart/task-template.key';
+import { DRAINING_SINCE_LABEL } from '../update.labels';
 import { planUpdate, type UpdateNode, type UpdatePlan, type UpdateService } from '../update.plan';
 
 /** 2026-11-22T08:00:00.123Z. */
@@ -27,6 +28,7 @@ export interface SimTask {
   CreatedAt: string;
   UpdatedAt: string;
   Version: { Index: number };
+  Labels?: Record<string, string>;
   /** Who created it, for the exactly-once checks. */
   source: 'orchestrator' | 'updater';
 }
@@ -116,6 +118,18 @@ export class UpdateSim {
       };
     }
     for (const id of plan.shutdown) this.setDesired(id, 'shutdown');
+    for (const id of plan.drain) {
+      const labels = {
+        ...this.tasks.get(id)!.Labels,
+        [DRAINING_SINCE_LABEL]: rfc3339Nano(this.now),
+      };
+      this.write(id, { Labels: labels });
+    }
+    for (const id of plan.undrain) {
+      const labels = { ...this.tasks.get(id)!.Labels };
+      delete labels[DRAINING_SINCE_LABEL];
+      this.write(id, { Labels: labels });
+    }
     for (const id of plan.promote) this.setState(id, 'pending');
     for (const c of plan.create) this.create(c.slot!, c.hold ? 'new' : 'pending', 'updater');
     return plan;

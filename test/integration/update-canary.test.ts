@@ -1,0 +1,230 @@
+import { execFile } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SHOAL_MAIN, ShoaldProcess } from '../support/shoald/shoald-process';
+import { unixRequest } from '../support/shoald/unix-http';
+
+interface TaskView {
+  ID: string;
+  Slot?: number;
+  CreatedAt: string;
+  DesiredState: string;
+  Labels?: Record<string, string>;
+  Spec: { ContainerSpec?: { Env?: string[] } };
+  Status: { State: string; Timestamp: string };
+}
+
+interface ServiceView {
+  ID: string;
+  Version: { Index: number };
+  Spec: Record<string, unknown> & { TaskTemplate: Record<string, unknown> };
+  UpdateStatus?: { State?: string; Message?: string; StartedAt?: string; CompletedAt?: string };
+}
+
+const S = 1e9;
+const DRAINING = 'shoal.draining-since';
+
+function run(args: string[]) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [SHOAL_MAIN, ...args],
+      { env: { PATH: process.env.PATH }, timeout: 20_000, killSignal: 'SIGKILL' },
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? (typeof err.code === 'number' ? err.code : -1) : 0,
+          stdout: String(stdout),
+          stderr: String(stderr),
+        }),
+    );
+  });
+}
+
+/**
+ * Issue 7, beyond Swarm: the canary step (`shoal.update.canary`, `shoal service promote`) and
+ * drain before stop (`shoal.update.drain`), on one manager and two workers, each its own
+ * shoald with the process executor.
+ */
+describe('rolling updates: canary and drain', () => {
+  let manager: ShoaldProcess;
+  const workers: ShoaldProcess[] = [];
+
+  const api = (method: string, p: string, body?: unknown) =>
+    unixRequest(manager.socket, method, `/v1.44${p}`, body);
+  const shoal = (...args: string[]) => run(['-H', `unix://${manager.socket}`, ...args]);
+  const tasksOf = async (serviceId: string): Promise<TaskView[]> => {
+    const filters = encodeURIComponent(JSON.stringify({ service: [serviceId] }));
+    const r = await api('GET', `/tasks?filters=${filters}`);
+    expect(r.status).toBe(200);
+    return r.json as TaskView[];
+  };
+  const service = async (id: string) => (await api('GET', `/services/${id}`)).json as ServiceView;
+  const stateOf = async (id: string) => (await service(id)).UpdateStatus?.State;
+  const update = async (id: string, change: (spec: ServiceView['Spec']) => void) => {
+    const current = await service(id);
+    const spec = structuredClone(current.Spec);
+    change(spec);
+    const r = await api('POST', `/services/${id}/update?version=${current.Version.Index}`, spec);
+    expect(r.status, r.text).toBe(200);
+  };
+  const running = (list: TaskView[]) =>
+    list.filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
+  const envOf = (t: TaskView) => t.Spec.ContainerSpec?.Env?.[0];
+  const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const withCommand = (command: string[], env: string) => (spec: ServiceView['Spec']) => {
+    spec.TaskTemplate = {
+      ...spec.TaskTemplate,
+      ContainerSpec: {
+        ...(spec.TaskTemplate.ContainerSpec as object),
+        Command: command,
+        Env: [env],
+      },
+    };
+  };
+
+  /** A service of `replicas` sleepers on V=1, running. */
+  const sleepers = async (name: string, replicas: number, extra: object) => {
+    const r = await api('POST', '/services/create', {
+      Name: name,
+      TaskTemplate: {
+        ContainerSpec: { Image: 'busybox:local', Command: ['sleep'], Args: ['3600'], Env: ['V=1'] },
+        RestartPolicy: { Condition: 'any', Delay: 0 },
+      },
+      Mode: { Replicated: { Replicas: replicas } },
+      ...extra,
+    });
+    expect(r.status, r.text).toBe(201);
+    const sid = (r.json as { ID: string }).ID;
+    await expect
+      .poll(async () => running(await tasksOf(sid)).length, { timeout: 20_000 })
+      .toBe(replicas);
+    return sid;
+  };
+
+  beforeAll(async () => {
+    manager = await ShoaldProcess.inTempDir('shoal-can-m-');
+    for (let i = 0; i < 2; i++) workers.push(await ShoaldProcess.inTempDir(`shoal-can-w${i}-`));
+    await Promise.all([manager, ...workers].map((d) => d.start()));
+    expect((await api('POST', '/swarm/init', {})).status).toBe(200);
+    const token = ((await api('GET', '/swarm')).json as { JoinTokens: { Worker: string } })
+      .JoinTokens.Worker;
+    for (const w of workers) {
+      const r = await unixRequest(w.socket, 'POST', '/v1.44/swarm/join', {
+        ListenAddr: '0.0.0.0:2377',
+        AdvertiseAddr: '',
+        RemoteAddrs: [manager.o.listenAddr],
+        JoinToken: token,
+      });
+      expect(r.status, r.text).toBe(200);
+    }
+    const deadline = Date.now() + 10_000;
+    const ready = async () =>
+      ((await api('GET', '/nodes')).json as { Status: { State: string } }[]).filter(
+        (n) => n.Status.State === 'ready',
+      ).length;
+    while ((await ready()) < 3 && Date.now() < deadline) await settle(100);
+    expect(await ready()).toBe(3);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all([manager, ...workers].map((d) => d?.dispose()));
+  });
+
+  it('canary: pauses after N slots; shoal service promote continues it to completed', async () => {
+    const sid = await sleepers('canary', 5, {
+      Labels: { 'shoal.update.canary': '2' },
+      UpdateConfig: { Parallelism: 1, Monitor: 1 * S },
+    });
+    await update(sid, withCommand(['sleep'], 'V=2'));
+    await expect.poll(() => stateOf(sid), { timeout: 40_000 }).toBe('paused');
+    expect((await service(sid)).UpdateStatus?.Message).toBe(
+      'canary: 2 of 5 tasks updated; waiting for promotion',
+    );
+    // Exactly N slots on the new spec, and it stays so while paused.
+    const envs = async () =>
+      running(await tasksOf(sid))
+        .map(envOf)
+        .sort();
+    expect(await envs()).toEqual(['V=1', 'V=1', 'V=1', 'V=2', 'V=2']);
+    await settle(2000);
+    expect(await envs()).toEqual(['V=1', 'V=1', 'V=1', 'V=2', 'V=2']);
+    expect(await stateOf(sid)).toBe('paused');
+
+    const promoted = await shoal('service', 'promote', 'canary');
+    expect(promoted, promoted.stderr).toMatchObject({ code: 0, stdout: 'canary\n' });
+    await expect.poll(() => stateOf(sid), { timeout: 40_000 }).toBe('completed');
+    await expect.poll(envs, { timeout: 20_000 }).toEqual(['V=2', 'V=2', 'V=2', 'V=2', 'V=2']);
+    // One new task per slot: no slot was replaced twice.
+    const fresh = (await tasksOf(sid)).filter((t) => envOf(t) === 'V=2');
+    expect(fresh.map((t) => t.Slot).sort()).toEqual([1, 2, 3, 4, 5]);
+
+    // Nothing to promote any more: 409, said plainly, exit code 1.
+    const again = await shoal('service', 'promote', 'canary');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(
+      'service canary is not waiting for promotion in a canary step: its update is completed',
+    );
+    const unknown = await shoal('service', 'promote', 'nope');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('service nope not found');
+  }, 120_000);
+
+  it('canary: a failing canary rolls back on its own (FailureAction continue) to rollback_completed', async () => {
+    const sid = await sleepers('badcanary', 4, {
+      Labels: { 'shoal.update.canary': '1' },
+      UpdateConfig: { Parallelism: 1, FailureAction: 'continue', Monitor: 3 * S },
+      RollbackConfig: { Parallelism: 0, Monitor: 1 * S },
+    });
+    await update(sid, withCommand(['sh', '-c', 'sleep 0.3; exit 3'], 'V=bad'));
+    await expect.poll(() => stateOf(sid), { timeout: 40_000 }).toBe('rollback_completed');
+    const svc = await service(sid);
+    expect(svc.UpdateStatus?.Message).toBe('rollback completed');
+    expect((svc.Spec.TaskTemplate.ContainerSpec as { Env: string[] }).Env).toEqual(['V=1']);
+    await expect
+      .poll(async () => running(await tasksOf(sid)).map(envOf), { timeout: 20_000 })
+      .toEqual(['V=1', 'V=1', 'V=1', 'V=1']);
+    // Only the canary slot ever ran the bad version.
+    const bad = (await tasksOf(sid)).filter((t) => envOf(t) === 'V=bad');
+    expect(bad.length).toBeGreaterThan(0);
+    expect(new Set(bad.map((t) => t.Slot))).toEqual(new Set([1]));
+  }, 120_000);
+
+  it('drain: the old task is marked draining and shut down only after the delay', async () => {
+    const sid = await sleepers('drains', 2, {
+      Labels: { 'shoal.update.drain': '3s' },
+      UpdateConfig: { Parallelism: 1, Monitor: 1 * S },
+    });
+    const before = running(await tasksOf(sid));
+    await update(sid, withCommand(['sleep'], 'V=2'));
+    let marked: TaskView | undefined;
+    await expect
+      .poll(
+        async () => {
+          marked = (await tasksOf(sid)).find((t) => t.Labels?.[DRAINING] !== undefined);
+          return marked !== undefined;
+        },
+        { timeout: 20_000, interval: 50 },
+      )
+      .toBe(true);
+    expect(before.map((t) => t.ID)).toContain(marked!.ID);
+    const since = Date.parse(marked!.Labels![DRAINING]!);
+    // Draining: still desired running, and running, until the delay has passed.
+    const sampled: string[] = [];
+    while (Date.now() < since + 2500) {
+      const t = (await tasksOf(sid)).find((x) => x.ID === marked!.ID)!;
+      sampled.push(`${t.DesiredState}/${t.Status.State}`);
+      await settle(100);
+    }
+    expect(sampled.length).toBeGreaterThan(5);
+    expect(new Set(sampled)).toEqual(new Set(['running/running']));
+    await expect.poll(() => stateOf(sid), { timeout: 40_000 }).toBe('completed');
+    const all = await tasksOf(sid);
+    for (const old of before) {
+      const t = all.find((x) => x.ID === old.ID)!;
+      expect(t.DesiredState).toBe('shutdown');
+      const mark = Date.parse(t.Labels![DRAINING]!);
+      // Stopped (its last report) no sooner than the drain delay after its mark.
+      expect(Date.parse(t.Status.Timestamp) - mark).toBeGreaterThanOrEqual(3000);
+    }
+    expect(running(all).map(envOf)).toEqual(['V=2', 'V=2']);
+  }, 120_000);
+});
