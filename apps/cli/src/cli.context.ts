@@ -10,6 +10,10 @@ export const CLI_VERSION = '0.1.0';
 
 export interface CliWriter {
   write(text: string): unknown;
+  /** True on a terminal: service progress is then redrawn in place. */
+  isTTY?: boolean;
+  /** The terminal's width, when it is one. */
+  columns?: number;
 }
 
 /**
@@ -33,6 +37,15 @@ export interface CliContext {
   /** "linux/amd64": Go's names, as docker prints them, for `shoal version`. */
   platform: string;
   nodeVersion: string;
+  /**
+   * For commands that wait (service progress). All optional: a context without them waits on
+   * real timers and is not interrupted. `sleep` resolves after `ms`, or early once `signal`
+   * aborts; `clock` is monotonic milliseconds; `onInterrupt` calls `handler` on Ctrl-C until
+   * the function it returns is called.
+   */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  clock?: () => number;
+  onInterrupt?: (handler: () => void) => () => void;
 }
 
 const GO_ARCH: Readonly<Record<string, string>> = {
@@ -52,5 +65,9 @@ export function processContext(): CliContext {
     now: () => new Date(),
     platform: `${process.platform}/${GO_ARCH[process.arch] ?? process.arch}`,
     nodeVersion: process.version,
+    onInterrupt: (handler) => {
+      process.on('SIGINT', handler);
+      return () => process.off('SIGINT', handler);
+    },
   };
 }

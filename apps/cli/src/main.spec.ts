@@ -62,8 +62,10 @@ describe('shoal entry point', () => {
       'service',
       'service create',
       'service update',
+      'service rollback',
       'service scale',
       'service rm',
+      'service promote',
       'service ls',
       'service ps',
       'service inspect',
@@ -113,7 +115,7 @@ describe('help, version and usage errors', () => {
     ]) {
       expect(stdout).toContain(flag);
     }
-    expect(stdout).toContain('shoal always');
+    expect(stdout).toContain('exit immediately instead of waiting');
   });
 
   it('-v prints the client version', async () => {

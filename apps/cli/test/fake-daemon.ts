@@ -141,18 +141,30 @@ export async function runShoal(
     env?: Record<string, string>;
     now?: Date;
     stdin?: string | CliInput;
+    /** Extra context: a fake clock, sleep or interrupt hook, a terminal's isTTY/columns. */
+    ctx?: Partial<Pick<CliContext, 'sleep' | 'clock' | 'onInterrupt'>> & {
+      isTTY?: boolean;
+      columns?: number;
+    };
   } = {},
 ): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
   const ctx: CliContext = {
     stdin: typeof options.stdin === 'object' ? options.stdin : pipedInput(options.stdin),
-    stdout: { write: (t: string) => (stdout += t) },
+    stdout: {
+      write: (t: string) => (stdout += t),
+      isTTY: options.ctx?.isTTY,
+      columns: options.ctx?.columns,
+    },
     stderr: { write: (t: string) => (stderr += t) },
     env: options.env ?? {},
     now: () => options.now ?? FIXED_NOW,
     platform: 'linux/amd64',
     nodeVersion: 'v20.0.0',
+    sleep: options.ctx?.sleep,
+    clock: options.ctx?.clock,
+    onInterrupt: options.ctx?.onInterrupt,
   };
   const hostArgs = options.host ? ['-H', `unix://${options.host}`] : [];
   const code = await runCli([...hostArgs, ...args], ctx);

@@ -123,10 +123,6 @@ export function addCommonServiceOptions(command: Command): Command {
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-u, --user <user>', 'username or UID (format: <name|uid>[:<group|gid>])')
     .option('--hostname <name>', 'container hostname')
-    .option(
-      '-d, --detach',
-      'exit immediately instead of waiting for the service to converge ' +
-        '(shoal always returns at once in this version)',
-    );
+    .option('-d, --detach', 'exit immediately instead of waiting for the service to converge');
   return command;
 }

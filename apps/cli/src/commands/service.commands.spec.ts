@@ -31,7 +31,7 @@ describe('shoal service (changes)', () => {
 
   describe('create', () => {
     it('sends only what was given and prints the new ID', async () => {
-      const result = await shoal('service', 'create', 'nginx:alpine');
+      const result = await shoal('service', 'create', '-d', 'nginx:alpine');
       expect(result).toEqual({ code: 0, stdout: `${NEW_ID}\n`, stderr: '' });
       expect(daemon.requestLines()).toEqual(['POST /v1.44/services/create']);
       expect(daemon.requests[0]?.body).toEqual({
@@ -239,7 +239,7 @@ describe('shoal service (changes)', () => {
         status: 201,
         body: { ID: NEW_ID, Warnings: ['unable to pin image nginx to digest'] },
       });
-      const result = await shoal('service', 'create', 'nginx');
+      const result = await shoal('service', 'create', '--detach', 'nginx');
       expect(result).toEqual({
         code: 0,
         stdout: `${NEW_ID}\n`,
@@ -375,6 +375,7 @@ describe('shoal service (changes)', () => {
         '--replicas',
         '5',
         '--force',
+        '--detach',
         'web',
       );
       expect(result).toEqual({ code: 0, stdout: 'web\n', stderr: '' });
@@ -454,7 +455,15 @@ describe('shoal service (changes)', () => {
 
   describe('scale', () => {
     it('sets replicas (or job completions) per service and keeps going past failures', async () => {
-      const result = await shoal('service', 'scale', 'web=5', 'agent=2', 'migrate=10', 'nope=1');
+      const result = await shoal(
+        'service',
+        'scale',
+        '-d',
+        'web=5',
+        'agent=2',
+        'migrate=10',
+        'nope=1',
+      );
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('web scaled to 5\nmigrate scaled to 10\n');
       expect(result.stderr).toBe(

@@ -64,6 +64,7 @@ export interface CreateServiceFlags extends CommonServiceFlags {
   publish?: EndpointPortConfig[];
   mount?: Mount[];
   detach?: boolean;
+  quiet?: boolean;
 }
 
 export interface UpdateServiceFlags extends CommonServiceFlags {
