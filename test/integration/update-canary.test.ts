@@ -1,24 +1,12 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SHOAL_MAIN, ShoaldProcess } from '../support/shoald/shoald-process';
-import { unixRequest } from '../support/shoald/unix-http';
-
-interface TaskView {
-  ID: string;
-  Slot?: number;
-  CreatedAt: string;
-  DesiredState: string;
-  Labels?: Record<string, string>;
-  Spec: { ContainerSpec?: { Env?: string[] } };
-  Status: { State: string; Timestamp: string };
-}
-
-interface ServiceView {
-  ID: string;
-  Version: { Index: number };
-  Spec: Record<string, unknown> & { TaskTemplate: Record<string, unknown> };
-  UpdateStatus?: { State?: string; Message?: string; StartedAt?: string; CompletedAt?: string };
-}
+import {
+  LocalSwarm,
+  running,
+  type ServiceView,
+  type TaskView,
+} from '../support/shoald/local-swarm';
+import { SHOAL_MAIN } from '../support/shoald/shoald-process';
 
 const S = 1e9;
 const DRAINING = 'shoal.draining-since';
@@ -45,29 +33,14 @@ function run(args: string[]) {
  * shoald with the process executor.
  */
 describe('rolling updates: canary and drain', () => {
-  let manager: ShoaldProcess;
-  const workers: ShoaldProcess[] = [];
-
-  const api = (method: string, p: string, body?: unknown) =>
-    unixRequest(manager.socket, method, `/v1.44${p}`, body);
-  const shoal = (...args: string[]) => run(['-H', `unix://${manager.socket}`, ...args]);
-  const tasksOf = async (serviceId: string): Promise<TaskView[]> => {
-    const filters = encodeURIComponent(JSON.stringify({ service: [serviceId] }));
-    const r = await api('GET', `/tasks?filters=${filters}`);
-    expect(r.status).toBe(200);
-    return r.json as TaskView[];
-  };
-  const service = async (id: string) => (await api('GET', `/services/${id}`)).json as ServiceView;
+  let swarm: LocalSwarm;
+  const api = (method: string, p: string, body?: unknown) => swarm.api(method, p, body);
+  const shoal = (...args: string[]) => run(['-H', `unix://${swarm.manager.socket}`, ...args]);
+  const tasksOf = (serviceId: string) => swarm.tasksOf(serviceId);
+  const service = (id: string) => swarm.service(id);
   const stateOf = async (id: string) => (await service(id)).UpdateStatus?.State;
-  const update = async (id: string, change: (spec: ServiceView['Spec']) => void) => {
-    const current = await service(id);
-    const spec = structuredClone(current.Spec);
-    change(spec);
-    const r = await api('POST', `/services/${id}/update?version=${current.Version.Index}`, spec);
-    expect(r.status, r.text).toBe(200);
-  };
-  const running = (list: TaskView[]) =>
-    list.filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
+  const update = (id: string, change: (spec: ServiceView['Spec']) => void) =>
+    swarm.updateService(id, change);
   const envOf = (t: TaskView) => t.Spec.ContainerSpec?.Env?.[0];
   const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const withCommand = (command: string[], env: string) => (spec: ServiceView['Spec']) => {
@@ -101,32 +74,11 @@ describe('rolling updates: canary and drain', () => {
   };
 
   beforeAll(async () => {
-    manager = await ShoaldProcess.inTempDir('shoal-can-m-');
-    for (let i = 0; i < 2; i++) workers.push(await ShoaldProcess.inTempDir(`shoal-can-w${i}-`));
-    await Promise.all([manager, ...workers].map((d) => d.start()));
-    expect((await api('POST', '/swarm/init', {})).status).toBe(200);
-    const token = ((await api('GET', '/swarm')).json as { JoinTokens: { Worker: string } })
-      .JoinTokens.Worker;
-    for (const w of workers) {
-      const r = await unixRequest(w.socket, 'POST', '/v1.44/swarm/join', {
-        ListenAddr: '0.0.0.0:2377',
-        AdvertiseAddr: '',
-        RemoteAddrs: [manager.o.listenAddr],
-        JoinToken: token,
-      });
-      expect(r.status, r.text).toBe(200);
-    }
-    const deadline = Date.now() + 10_000;
-    const ready = async () =>
-      ((await api('GET', '/nodes')).json as { Status: { State: string } }[]).filter(
-        (n) => n.Status.State === 'ready',
-      ).length;
-    while ((await ready()) < 3 && Date.now() < deadline) await settle(100);
-    expect(await ready()).toBe(3);
+    swarm = await LocalSwarm.start('shoal-can', { workers: 2 });
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([manager, ...workers].map((d) => d?.dispose()));
+    await swarm?.dispose();
   });
 
   it('canary: pauses after N slots; shoal service promote continues it to completed', async () => {

@@ -1,30 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ShoaldProcess } from '../support/shoald/shoald-process';
-import { unixRequest } from '../support/shoald/unix-http';
+import { LocalSwarm, running, settle, type TaskView } from '../support/shoald/local-swarm';
 
-interface TaskStatusView {
-  State: string;
-  Timestamp: string;
-  Message?: string;
-  Err?: string;
-  ContainerStatus?: { ExitCode?: number };
-}
-
-interface TaskView {
-  ID: string;
-  Slot?: number;
-  CreatedAt: string;
-  DesiredState: string;
-  Spec: { ContainerSpec?: { Env?: string[]; HealthCheck?: { Test?: string[] } } };
-  Status: TaskStatusView;
-}
-
-interface ServiceView {
-  ID: string;
-  Version: { Index: number };
-  Spec: Record<string, unknown> & { TaskTemplate: Record<string, unknown> };
-  UpdateStatus?: { State?: string; Message?: string };
-}
+type TaskStatusView = TaskView['Status'];
 
 const S = 1e9;
 const MS = 1e6;
@@ -40,52 +17,18 @@ const FAILING = ['CMD-SHELL', 'test -f /nonexistent'];
  * whose healthcheck fails counts as a failed update, as under Swarm.
  */
 describe('rolling updates and task health', () => {
-  let manager: ShoaldProcess;
-  let worker: ShoaldProcess;
-
-  const api = (method: string, p: string, body?: unknown) =>
-    unixRequest(manager.socket, method, `/v1.44${p}`, body);
-  const tasksOf = async (serviceId: string): Promise<TaskView[]> => {
-    const filters = encodeURIComponent(JSON.stringify({ service: [serviceId] }));
-    const r = await api('GET', `/tasks?filters=${filters}`);
-    expect(r.status).toBe(200);
-    return r.json as TaskView[];
-  };
-  const service = async (id: string) => (await api('GET', `/services/${id}`)).json as ServiceView;
-  const running = (list: TaskView[]) =>
-    list.filter((t) => t.DesiredState === 'running' && t.Status.State === 'running');
-  const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const create = async (spec: object): Promise<string> => {
-    const r = await api('POST', '/services/create', spec);
-    expect(r.status, r.text).toBe(201);
-    return (r.json as { ID: string }).ID;
-  };
+  let swarm: LocalSwarm;
+  const api = (method: string, p: string, body?: unknown) => swarm.api(method, p, body);
+  const tasksOf = (serviceId: string) => swarm.tasksOf(serviceId);
+  const service = (id: string) => swarm.service(id);
+  const create = (spec: object) => swarm.createService(spec);
 
   beforeAll(async () => {
-    manager = await ShoaldProcess.inTempDir('shoal-uh-m-');
-    worker = await ShoaldProcess.inTempDir('shoal-uh-w-');
-    await Promise.all([manager.start(), worker.start()]);
-    expect((await api('POST', '/swarm/init', {})).status).toBe(200);
-    const token = ((await api('GET', '/swarm')).json as { JoinTokens: { Worker: string } })
-      .JoinTokens.Worker;
-    const joined = await unixRequest(worker.socket, 'POST', '/v1.44/swarm/join', {
-      ListenAddr: '0.0.0.0:2377',
-      AdvertiseAddr: '',
-      RemoteAddrs: [manager.o.listenAddr],
-      JoinToken: token,
-    });
-    expect(joined.status, joined.text).toBe(200);
-    const ready = async () =>
-      ((await api('GET', '/nodes')).json as { Status: { State: string } }[]).filter(
-        (n) => n.Status.State === 'ready',
-      ).length;
-    const deadline = Date.now() + 10_000;
-    while ((await ready()) < 2 && Date.now() < deadline) await settle(100);
-    expect(await ready()).toBe(2);
+    swarm = await LocalSwarm.start('shoal-uh', { workers: 1 });
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.all([manager, worker].map((d) => d?.dispose()));
+    await swarm?.dispose();
   });
 
   it('a task with a healthcheck is starting until its first check passes, then running', async () => {
