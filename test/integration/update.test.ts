@@ -213,6 +213,42 @@ describe('rolling updates', () => {
       .toEqual(['V=2', 'V=2', 'V=2']);
   }, 90_000);
 
+  it('MaxFailureRatio 0.5: with one bad node of three the update completes; with 0 it pauses', async () => {
+    const [bad] = await swarm.readyNodes();
+    // The new version fails at once on one node (the process executor sets SHOAL_NODE_ID).
+    const failsOnBadNode = withCommand(
+      ['sh', '-c', `test "$SHOAL_NODE_ID" != ${bad} && exec sleep "$0"`],
+      'V=2',
+    );
+    const global = (ratio: number) => ({
+      Mode: { Global: {} },
+      UpdateConfig: {
+        Parallelism: 1,
+        Monitor: 1 * S,
+        FailureAction: 'pause',
+        MaxFailureRatio: ratio,
+      },
+    });
+    const stateOf = async (id: string) => (await service(id)).UpdateStatus?.State;
+
+    const tolerant = await sleepers('tolerant', 3, global(0.5));
+    await update(tolerant, failsOnBadNode);
+    await expect.poll(() => stateOf(tolerant), { timeout: 60_000 }).toBe('completed');
+    const tasks = await tasksOf(tolerant);
+    expect(
+      running(tasks)
+        .filter((t) => t.NodeID !== bad)
+        .map(envOf),
+    ).toEqual(['V=2', 'V=2']);
+    expect(
+      tasks.some((t) => t.NodeID === bad && envOf(t) === 'V=2' && t.Status.State === 'failed'),
+    ).toBe(true);
+
+    const strict = await sleepers('strict', 3, global(0));
+    await update(strict, failsOnBadNode);
+    await expect.poll(() => stateOf(strict), { timeout: 60_000 }).toBe('paused');
+  }, 150_000);
+
   it('start-first: running replicas never drop below Replicas during the update', async () => {
     const sid = await sleepers('startfirst', 4, {
       UpdateConfig: { Parallelism: 2, Order: 'start-first', Monitor: 1 * S },
