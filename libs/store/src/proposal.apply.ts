@@ -78,7 +78,8 @@ function patched(current: StoredObject, set: FieldMap, unset: string[] = []): St
     if (!gone.has(key))
       out[key] = Object.prototype.hasOwnProperty.call(set, key) ? set[key] : was[key];
   }
-  for (const key of Object.keys(set)) if (!(key in out) && !gone.has(key)) out[key] = set[key];
+  for (const key of Object.keys(set))
+    if (!Object.hasOwn(out, key) && !gone.has(key)) out[key] = set[key];
   return out as unknown as StoredObject;
 }
 

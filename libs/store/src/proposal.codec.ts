@@ -77,14 +77,23 @@ function isAction(v: unknown): v is StoreAction {
   if (!isRecord(v) || typeof v.kind !== 'string' || !KIND_SET.has(v.kind as Kind)) return false;
   switch (v.op) {
     case 'create':
-      return isObject(v.object);
+      return isWritable(v.object);
     case 'update':
-      return 'object' in v ? isObject(v.object) : isPatch(v);
+      return 'object' in v ? isWritable(v.object) : isPatch(v);
     case 'remove':
       return typeof v.id === 'string';
     default:
       return false;
   }
+}
+
+/**
+ * An object a proposal may write: a top-level "__proto__" would be read back as the
+ * prototype rather than a field, so apply would store something else than was proposed (a
+ * transaction refuses it too).
+ */
+function isWritable(v: unknown): v is StoredObject {
+  return isObject(v) && !Object.hasOwn(v, '__proto__');
 }
 
 /** An update by fields: never of the ID (or the prototype), which would corrupt the tables. */

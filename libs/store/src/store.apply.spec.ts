@@ -69,6 +69,9 @@ describe('apply', () => {
       bytes(
         '{"requestId":"r","time":1,"actions":[{"op":"update","kind":"node","id":"x","set":{}}]}',
       ),
+      bytes(
+        '{"requestId":"r","time":1,"actions":[{"op":"create","kind":"node","object":{"ID":"p","Version":{"Index":0},"__proto__":{}}}]}',
+      ),
       bytes('{"requestId":"r","time":"now","actions":[]}'),
     ];
     for (const g of garbage) await proposer.propose(g);
@@ -140,6 +143,32 @@ describe('apply', () => {
     });
     expect(store.view((tx) => tx.get('task', 't'))).toMatchObject({ A: 5, Version: { Index: 4 } });
     expect(store.view((tx) => tx.get('task', 't'))).not.toHaveProperty('B');
+  });
+
+  it('takes a stored object handed back as it is, and fields named like Object.prototype keys', async () => {
+    const { store } = directStore();
+    const { created } = await store.update((tx) => void tx.create('node', { Spec: { Name: 'a' } }));
+    const stored = store.view((tx) => tx.get('node', created[0]!))!;
+    await store.update((tx) => void tx.update('node', stored));
+    await store.update((tx) => {
+      const n = tx.get('node', created[0]!)!;
+      tx.update('node', { ...n, constructor: 'c', toString: 't' } as never);
+    });
+    expect(store.view((tx) => tx.get('node', created[0]!))).toMatchObject({
+      constructor: 'c',
+      toString: 't',
+      Version: { Index: 3 },
+    });
+    await store.update((tx) => {
+      const {
+        constructor: _c,
+        toString: _t,
+        ...rest
+      } = tx.get('node', created[0]!)! as never as Record<string, unknown>;
+      tx.update('node', rest as never);
+    });
+    const after = store.view((tx) => tx.get('node', created[0]!))!;
+    expect(Object.hasOwn(after, 'constructor') || Object.hasOwn(after, 'toString')).toBe(false);
   });
 
   it('refuses a top-level "__proto__" field in a transaction', async () => {

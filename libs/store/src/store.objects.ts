@@ -124,6 +124,8 @@ export function updateFields(
   for (const key of Object.keys(now)) {
     if (!STAMPED_FIELDS.has(key) && now[key] !== was[key]) set[key] = now[key];
   }
-  const unset = Object.keys(was).filter((key) => !STAMPED_FIELDS.has(key) && !(key in now));
+  const unset = Object.keys(was).filter(
+    (key) => !STAMPED_FIELDS.has(key) && !Object.hasOwn(now, key),
+  );
   return unset.length > 0 ? { set, unset } : { set };
 }

@@ -95,8 +95,10 @@ export class WriteTransaction extends Overlay implements WriteTx {
  * proposer and on the managers that decode the entry.
  */
 function detached(input: object): object {
-  const object = cloneJson(input);
-  if (Object.prototype.hasOwnProperty.call(object, '__proto__')) {
+  // The top level is always a copy (the transaction stamps Version and the times on it),
+  // even of a stored object handed back as it is; only its frozen children are shared.
+  const object = cloneJson(Object.isFrozen(input) ? { ...input } : input);
+  if (Object.hasOwn(object, '__proto__')) {
     throw new TypeError('an object may not have a top-level "__proto__" field');
   }
   return object;

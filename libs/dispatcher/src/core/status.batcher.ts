@@ -1,3 +1,4 @@
+import { utf8Length } from '@shoal/common';
 import { TASK_STATE_ORDER, type TaskState, type TaskStatus } from '@shoal/api/swarm';
 
 /**
@@ -57,7 +58,7 @@ export class StatusBatcher {
   add(taskId: string, report: PendingStatus, now: number): void {
     const prev = this.pending.get(taskId);
     if (!prev || rank(report.status.State) >= rank(prev.status.State)) {
-      const bytes = JSON.stringify(report.status).length + REPORT_OVERHEAD_BYTES;
+      const bytes = utf8Length(JSON.stringify(report.status)) + REPORT_OVERHEAD_BYTES;
       this.bytes += bytes - (prev?.bytes ?? 0);
       this.pending.set(taskId, { ...report, bytes });
     }
