@@ -32,6 +32,12 @@ export type NewObject<T extends StoredObject = StoredObject> = Omit<
  */
 export interface WriteTx extends ReadTx {
   /**
+   * The proposal's time (ms since the epoch): what CreatedAt and UpdatedAt of this
+   * transaction's writes will say. A writer that compares its own timestamps with those
+   * must use this reading, not another of the clock.
+   */
+  readonly time: number;
+  /**
    * Assigns an ID if missing, CreatedAt/UpdatedAt from the proposal time and a provisional
    * Version.Index of 0 (the applied entry's index replaces it). Returns the object as stored.
    */

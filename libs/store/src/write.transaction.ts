@@ -17,7 +17,7 @@ export class WriteTransaction extends Overlay implements WriteTx {
 
   constructor(
     base: ReadTx,
-    time: number,
+    readonly time: number,
     private readonly newId: IdGenerator,
   ) {
     super(base);

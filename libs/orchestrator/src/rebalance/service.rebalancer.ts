@@ -2,6 +2,7 @@ import { TASK_STATE_ORDER } from '@shoal/api/swarm';
 import { type ReadTx, type StoreChangeEvent, type WriteTx } from '@shoal/store';
 import { DirtyServiceLoop, type ServiceWrite, type StoreLoopOptions } from '../common/store.loop';
 import { newServiceTask } from '../common/task.factory';
+import { guardReplaced } from '../common/replaced.guard';
 import {
   type OrchestratedNode,
   type OrchestratedService,
@@ -145,6 +146,7 @@ export class ServiceRebalancer extends DirtyServiceLoop<StepWrite> {
       const task = newServiceTask(service, { slot: step.slot }, now, this.newId?.());
       task.Labels = { [REPLACES_LABEL]: step.replaces };
       tx.create<OrchestratedTask>('task', task);
+      guardReplaced(tx, step.replaces);
     } else if (step.action === 'finish' || step.action === 'cancel') {
       const byId = new Map(tasks.map((t) => [t.ID, t]));
       for (const id of step.shutdown) {

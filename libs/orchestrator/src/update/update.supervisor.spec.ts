@@ -1,6 +1,7 @@
 import { type ServiceSpec, type TaskState } from '@shoal/api/swarm';
 import { type MemoryStore, rfc3339Nano, StoreError, type WriteTx } from '@shoal/store';
-import { directStore } from '@shoal/store/testing/store.fixtures';
+import { ManualClock } from '@shoal/common';
+import { directStore, T0 } from '@shoal/store/testing/store.fixtures';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GlobalOrchestrator } from '../global/global.orchestrator';
 import { ReplicatedOrchestrator } from '../replicated/replicated.orchestrator';
@@ -23,16 +24,24 @@ interface SetupOptions {
   maxTaskWrites?: number;
   nodes?: string[];
   global?: boolean;
+  /** The store's clock moves 1 ms at every reading, as a real one may between two reads. */
+  ticking?: boolean;
 }
 
 function setup(opts: SetupOptions = {}) {
-  const { store, clock } = directStore(5);
+  const clock = new ManualClock(T0);
+  const storeClock = opts.ticking ? { now: () => (clock.advance(1), clock.now()) } : clock;
+  const { store, proposer } = directStore(5, { clock: storeClock });
   const target = opts.wrap ? opts.wrap(store) : store;
   const orchestrator = opts.global
     ? new GlobalOrchestrator({ store, clock })
     : new ReplicatedOrchestrator({ store, clock });
   const newUpdater = () => {
-    const u = new UpdateSupervisor({ store: target, clock, maxTaskWrites: opts.maxTaskWrites });
+    const u = new UpdateSupervisor({
+      store: target,
+      clock: storeClock,
+      maxTaskWrites: opts.maxTaskWrites,
+    });
     parts.push(u);
     return u;
   };
@@ -81,6 +90,7 @@ function setup(opts: SetupOptions = {}) {
 
   return {
     store,
+    proposer,
     clock,
     orchestrator,
     get updater() {
@@ -282,50 +292,70 @@ describe('UpdateSupervisor', () => {
     expect(held).toHaveLength(12);
   });
 
-  it('rolls back automatically and ends rollback_completed on the previous spec', async () => {
-    const cfg = { FailureAction: 'rollback' as const, Monitor: 0 };
+  it('keeps each write within the byte budget when tasks are large', async () => {
     const c = setup();
-    await c.start(specWith('app:1', 2, cfg));
-    await c.updateSpec(specWith('bad:2', 2, cfg));
-    // The new task fails as soon as it is placed.
-    await c.write((tx) => {
-      for (const t of tx.tasksByService<OrchestratedTask>(c.service().ID)) {
-        if (t.DesiredState !== 'running' && t.Status?.State === 'running') {
-          tx.update('task', {
-            ...t,
-            Status: { State: 'shutdown', Timestamp: rfc3339Nano(c.clock.now()) },
-          });
-        }
-      }
-    });
-    const held = c
-      .tasks()
-      .find((t) => t.DesiredState === 'running' && t.Status?.State === 'pending')!;
-    await c.write((tx) => {
-      const t = tx.get<OrchestratedTask>('task', held.ID)!;
-      tx.update('task', {
-        ...t,
-        NodeID: 'n1',
-        Status: { State: 'failed', Timestamp: rfc3339Nano(c.clock.now()) },
-      });
-    });
-    expect(c.service().UpdateStatus).toMatchObject({
-      State: 'rollback_started',
-      Message: `update rolled back due to failure or early termination of task ${held.ID}`,
-    });
-    expect(c.service().PreviousSpec).toBeUndefined();
-    for (let i = 0; i < 6; i++) await c.agents();
-    // RollbackConfig's Monitor (its default, 5 s) is the final window of the rollback.
-    await c.finalWindow(4000);
-    expect(c.service().UpdateStatus?.State).toBe('rollback_started');
-    await c.finalWindow(1000);
-    expect(c.service().UpdateStatus).toMatchObject({ State: 'rollback_completed' });
-    const running = c.tasks().filter((t) => t.DesiredState === 'running');
-    expect(running.map((t) => [t.Spec?.ContainerSpec?.Image, t.Status?.State])).toEqual([
-      ['app:1', 'running'],
-      ['app:1', 'running'],
-    ]);
+    const big = (image: string) => {
+      const spec = specWith(image, 60, { Parallelism: 0 });
+      spec.TaskTemplate!.ContainerSpec!.Env = [`BLOB=${'x'.repeat(20_000)}`];
+      return spec;
+    };
+    await c.start(big('app:1'));
+    const before = c.proposer.log.length;
+    await c.updateSpec(big('app:2'));
+    expect(c.tasks().filter((t) => t.Status?.State === 'new')).toHaveLength(60);
+    const sizes = c.proposer.log.slice(before).map((e) => e.data.byteLength);
+    // 60 tasks of ~20 KB are 1.2 MB: more than one entry, each within half of Raft's 1 MiB.
+    expect(sizes.filter((n) => n > 100_000).length).toBeGreaterThan(1);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(512 * 1024 + 4096);
   });
+
+  it.each([false, true])(
+    'rolls back automatically and ends rollback_completed on the previous spec (ticking clock: %s)',
+    async (ticking) => {
+      const cfg = { FailureAction: 'rollback' as const, Monitor: 0 };
+      const c = setup({ ticking });
+      await c.start(specWith('app:1', 2, cfg));
+      await c.updateSpec(specWith('bad:2', 2, cfg));
+      // The new task fails as soon as it is placed.
+      await c.write((tx) => {
+        for (const t of tx.tasksByService<OrchestratedTask>(c.service().ID)) {
+          if (t.DesiredState !== 'running' && t.Status?.State === 'running') {
+            tx.update('task', {
+              ...t,
+              Status: { State: 'shutdown', Timestamp: rfc3339Nano(c.clock.now()) },
+            });
+          }
+        }
+      });
+      const held = c
+        .tasks()
+        .find((t) => t.DesiredState === 'running' && t.Status?.State === 'pending')!;
+      await c.write((tx) => {
+        const t = tx.get<OrchestratedTask>('task', held.ID)!;
+        tx.update('task', {
+          ...t,
+          NodeID: 'n1',
+          Status: { State: 'failed', Timestamp: rfc3339Nano(c.clock.now()) },
+        });
+      });
+      expect(c.service().UpdateStatus).toMatchObject({
+        State: 'rollback_started',
+        Message: `update rolled back due to failure or early termination of task ${held.ID}`,
+      });
+      expect(c.service().PreviousSpec).toBeUndefined();
+      for (let i = 0; i < 6; i++) await c.agents();
+      // RollbackConfig's Monitor (its default, 5 s) is the final window of the rollback.
+      await c.finalWindow(4000);
+      expect(c.service().UpdateStatus?.State).toBe('rollback_started');
+      await c.finalWindow(1000);
+      expect(c.service().UpdateStatus).toMatchObject({ State: 'rollback_completed' });
+      const running = c.tasks().filter((t) => t.DesiredState === 'running');
+      expect(running.map((t) => [t.Spec?.ContainerSpec?.Image, t.Status?.State])).toEqual([
+        ['app:1', 'running'],
+        ['app:1', 'running'],
+      ]);
+    },
+  );
 
   it('updates a global service node by node, the global orchestrator adding nothing', async () => {
     const global = (image: string): ServiceSpec => ({

@@ -8,7 +8,9 @@ import {
 import { type OrchestratorStore } from '../common/orchestrator.types';
 import { DirtyServiceLoop, type ServiceWrite, type StoreLoopOptions } from '../common/store.loop';
 import { serviceModeKind } from '../common/service-mode.rules';
+import { guardReplaced } from '../common/replaced.guard';
 import { newServiceTask } from '../common/task.factory';
+import { DEFAULT_WRITE_BUDGET, estimatedCreateBytes } from '../common/transaction.budget';
 import {
   type OrchestratedNode,
   type OrchestratedService,
@@ -165,14 +167,17 @@ export class UpdateSupervisor extends DirtyServiceLoop<PlanWrite> {
     if (!service) return {};
     const mode = serviceModeKind(service);
     if (mode !== 'replicated' && mode !== 'global') return {};
-    const now = this.clock.now();
+    // The transaction's own time: the tasks it creates get it as CreatedAt, and "made by
+    // this update" is CreatedAt >= UpdateStatus.StartedAt, so a second clock reading (a
+    // millisecond later) would disown the update's first batch.
+    const now = tx.time;
     const tasks = tx.tasksByService<OrchestratedTask>(serviceId);
     const plan = planUpdate({
       service,
       tasks,
       nodes: tx.list<OrchestratedNode>('node'),
       now,
-      maxTaskWrites: this.maxTaskWrites,
+      maxTaskWrites: this.taskWritesFitting(service, now),
       runningSince: (id) => this.runningSince.get(id),
     });
     if (plan.status || plan.rollback) {
@@ -205,9 +210,40 @@ export class UpdateSupervisor extends DirtyServiceLoop<PlanWrite> {
         Status: { State: 'pending', Timestamp: rfc3339Nano(now), Message: PENDING_MESSAGE },
       });
     }
-    for (const c of plan.create) tx.create<OrchestratedTask>('task', this.newTask(service, c, now));
+    for (const c of plan.create) {
+      tx.create<OrchestratedTask>('task', this.newTask(service, c, now));
+      // A start-first replacement leaves the task it replaces running; see guardReplaced.
+      if (!c.hold && c.slot !== undefined) {
+        for (const old of byId.values()) {
+          if (old.Slot === c.slot && old.DesiredState === 'running')
+            guardReplaced(tx, old.ID);
+        }
+      }
+    }
     // The write budget cut the plan short: the rest goes in the next write.
     return { plan, wakeAt: plan.nextWakeAt, again: plan.more };
+  }
+
+  /**
+   * How many task writes one transaction may hold: the configured count, fewer when the
+   * service's tasks are large, so an entry stays within the byte budget the other
+   * orchestrators keep (half of Raft's 1 MiB limit). The larger of the two templates counts:
+   * a rollback creates tasks from the previous one.
+   */
+  private taskWritesFitting(service: UpdatedService, now: number): number {
+    const sizeOf = (template: OrchestratedService['Spec']['TaskTemplate']) =>
+      estimatedCreateBytes(
+        newServiceTask(
+          { ...service, Spec: { ...service.Spec, TaskTemplate: template } },
+          { slot: 1 },
+          now,
+        ),
+      );
+    let perTask = sizeOf(service.Spec.TaskTemplate);
+    if (service.PreviousSpec)
+      perTask = Math.max(perTask, sizeOf(service.PreviousSpec.TaskTemplate));
+    const fitting = Math.floor(DEFAULT_WRITE_BUDGET.maxBytes / perTask);
+    return Math.max(1, Math.min(this.maxTaskWrites, fitting));
   }
 
   private newTask(
