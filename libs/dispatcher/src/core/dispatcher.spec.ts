@@ -300,4 +300,22 @@ describe('Dispatcher status updates', () => {
     await p;
     expect(task('t1')?.Status?.State).toBe('running');
   });
+
+  it('keeps the newer of two reports of the same state (an agent resending after a restart)', async () => {
+    const { addTask, dispatcher, task, timers } = await setup();
+    await addTask('t1', 'n1');
+    const s = await open(dispatcher, 'n1');
+    const report = async (timestamp: string) => {
+      const p = dispatcher.updateTaskStatus('n1', s.sessionId, [
+        { taskId: 't1', statusJson: status('running', { Timestamp: timestamp }) },
+      ]);
+      await timers.advance(25);
+      await p;
+    };
+    await report('2026-01-01T00:00:10Z');
+    await report('2026-01-01T00:00:05Z');
+    expect(task('t1')?.Status?.Timestamp).toBe('2026-01-01T00:00:10Z');
+    await report('2026-01-01T00:00:20Z');
+    expect(task('t1')?.Status?.Timestamp).toBe('2026-01-01T00:00:20Z');
+  });
 });

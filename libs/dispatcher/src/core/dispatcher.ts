@@ -102,6 +102,13 @@ const MARK_DOWN_RETRY_MS = 500;
 
 const rank = (s: TaskState | undefined) => (s === undefined ? -1 : TASK_STATE_ORDER[s]);
 
+/** Whether `a` was reported before `b` (timestamps that do not parse compare as unknown). */
+function olderThan(a: { Timestamp?: string }, b: { Timestamp?: string } | undefined): boolean {
+  const at = Date.parse(a.Timestamp ?? '');
+  const bt = Date.parse(b?.Timestamp ?? '');
+  return Number.isFinite(at) && Number.isFinite(bt) && at < bt;
+}
+
 /**
  * The leader's dispatcher core (BRIEF decision 6, after swarmkit's dispatcher), free of gRPC:
  * sessions, heartbeats and down-marking, assignment streams, and batched status writes. Timers
@@ -440,6 +447,9 @@ export class Dispatcher {
             // Moved or deleted meanwhile, or a report older than what is stored: skip it.
             if (!task || task.NodeID !== nodeId) continue;
             if (rank(status.State) < rank(task.Status?.State)) continue;
+            // A report resent after an agent restart may repeat the stored state with an
+            // older time; taking it would restart every window timed from that state.
+            if (status.State === task.Status?.State && olderThan(status, task.Status)) continue;
             // tx.update copies what it is given, so a shallow copy is enough: a deep one per
             // report was a visible share of the leader's CPU (issue 6's benchmark).
             tx.update<Task & StoredObject>('task', { ...task, Status: status });

@@ -221,8 +221,8 @@ describe('planUpdate: start-first', () => {
     expect(wanted(sim, 1).map((t) => t.ID)).toEqual([newer!.ID]);
   });
 
-  it('drops a replacement that failed before running and tries the slot again', () => {
-    const sim = updated(1, { Order: 'start-first', FailureAction: 'continue' });
+  it('drops a replacement that failed before running and tries the slot again after Delay', () => {
+    const sim = updated(1, { Order: 'start-first', FailureAction: 'continue', Delay: 2_000 * MS });
     sim.updater();
     const newer = wanted(sim, 1).find((t) => t.source === 'updater')!;
     sim.stepTask(newer.ID);
@@ -231,6 +231,10 @@ describe('planUpdate: start-first', () => {
     let plan = sim.updater();
     expect(plan.shutdown).toEqual([newer.ID]);
     expect(wanted(sim, 1)).toHaveLength(1);
+    plan = sim.updater();
+    expect(plan.create).toEqual([]);
+    expect(plan.nextWakeAt).toBe(sim.now + 2_000);
+    sim.now += 2_000;
     plan = sim.updater();
     expect(plan.create).toEqual([{ slot: 1, hold: false }]);
   });

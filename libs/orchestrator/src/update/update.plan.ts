@@ -406,6 +406,12 @@ function evaluateSlot(slot: Slot, ctx: SlotContext): SlotState {
     });
     return { kind: 'busy' };
   }
+  // A replacement this update made that failed is tried again only after Delay.
+  const failedAt = slot.all
+    .filter((t) => !isDirty(t) && ctx.ours(t) && isTerminalState(t.Status?.State))
+    .map((t) => statusTimeOf(t) ?? now);
+  const retryAt = failedAt.length > 0 ? Math.max(...failedAt) + cfg.delayMs : now;
+  if (retryAt > now) return { kind: 'busy', until: retryAt };
   return { kind: 'dirty', slot };
 }
 

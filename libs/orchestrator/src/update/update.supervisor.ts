@@ -215,8 +215,7 @@ export class UpdateSupervisor extends DirtyServiceLoop<PlanWrite> {
       // A start-first replacement leaves the task it replaces running; see guardReplaced.
       if (!c.hold && c.slot !== undefined) {
         for (const old of byId.values()) {
-          if (old.Slot === c.slot && old.DesiredState === 'running')
-            guardReplaced(tx, old.ID);
+          if (old.Slot === c.slot && old.DesiredState === 'running') guardReplaced(tx, old.ID);
         }
       }
     }
