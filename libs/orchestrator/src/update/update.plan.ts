@@ -213,7 +213,11 @@ export function planUpdate(input: UpdateInput): UpdatePlan {
 
   // Failures of this update's tasks, one per slot.
   if (isActive(status) && (inCanary || cfg.failureAction !== 'continue')) {
-    const failure = countFailures(slots, { ...failureQuery, runningSince: input.runningSince });
+    const failure = countFailures(slots, {
+      ...failureQuery,
+      runningSince: input.runningSince,
+      watchingSince: input.watchingSince,
+    });
     for (const key of failure.slots) inUpdate.add(key);
     if (inCanary && failure.last) return canaryRollback(plan, service, status!, failure.last.ID);
     if (

@@ -40,6 +40,8 @@ export interface FailureQuery {
   isDirty: (t: UpdateTask) => boolean;
   ours: (t: UpdateTask) => boolean;
   runningSince?: (taskId: string) => number | undefined;
+  /** See UpdateInput.watchingSince. */
+  watchingSince?: number;
   /** Only failures that ended at or after this time (the canary pause's start). */
   endedSince?: number;
 }
@@ -65,6 +67,7 @@ export function countFailures(
       } else {
         const ran = q.runningSince?.(t.ID);
         if (ran !== undefined && ended - ran > q.monitorMs) continue;
+        if (ran === undefined && q.watchingSince !== undefined && ended < q.watchingSince) continue;
       }
       failed.add(slot.key);
       if (ended > lastAt || (ended === lastAt && last && t.ID > last.ID)) {

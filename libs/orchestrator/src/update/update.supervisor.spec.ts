@@ -284,6 +284,28 @@ describe('UpdateSupervisor', () => {
     expect(c.service().UpdateStatus?.State).toBe('updating');
   });
 
+  it('a new leader does not count a failure that came long after Monitor, before it led', async () => {
+    const cfg = { Parallelism: 1, Delay: 60_000 * MS, Monitor: 1000 * MS };
+    const c = setup();
+    await c.start(specWith('app:1', 2, cfg));
+    await c.updateSpec(specWith('app:2', 2, cfg));
+    await c.agents();
+    const updated = c.tasks().find((t) => t.Spec?.ContainerSpec?.Image === 'app:2')!;
+    expect(updated.Status?.State).toBe('running');
+    // It runs well past Monitor, then crashes; the update waits out its Delay meanwhile.
+    c.clock.advance(10_000);
+    await c.write((tx) => {
+      const t = tx.get<OrchestratedTask>('task', updated.ID)!;
+      tx.update('task', { ...t, Status: c.status('failed') });
+    });
+    expect(c.service().UpdateStatus?.State).toBe('updating');
+    c.clock.advance(1000);
+    await c.failover();
+    await c.updater.tick();
+    await c.settle();
+    expect(c.service().UpdateStatus?.State).toBe('updating');
+  });
+
   it('splits a large update into bounded writes', async () => {
     const c = setup({ maxTaskWrites: 10 });
     await c.start(specWith('app:1', 12, { Parallelism: 0 }));

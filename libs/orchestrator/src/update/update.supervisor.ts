@@ -63,6 +63,8 @@ const PENDING_MESSAGE = 'pending task scheduling';
 export class UpdateSupervisor extends DirtyServiceLoop<PlanWrite> {
   private readonly maxTaskWrites: number;
   private readonly runningSince = new Map<string, number>();
+  /** When this updater (this leadership) started; see UpdateInput.watchingSince. */
+  private watchingSince?: number;
   /**
    * Services with no rollout under way and nothing to do at their last pass: their tasks'
    * state changes are not looked at (only a spec change, a new task or a node change can
@@ -75,8 +77,14 @@ export class UpdateSupervisor extends DirtyServiceLoop<PlanWrite> {
     this.maxTaskWrites = opts.maxTaskWrites ?? DEFAULT_MAX_TASK_WRITES;
   }
 
+  override start(): void {
+    this.watchingSince ??= this.clock.now();
+    super.start();
+  }
+
   override stop(): void {
     super.stop();
+    this.watchingSince = undefined;
     this.runningSince.clear();
     this.quiet.clear();
   }
@@ -179,6 +187,7 @@ export class UpdateSupervisor extends DirtyServiceLoop<PlanWrite> {
       now,
       maxTaskWrites: this.taskWritesFitting(service, now),
       runningSince: (id) => this.runningSince.get(id),
+      watchingSince: this.watchingSince,
     });
     if (plan.status || plan.rollback) {
       tx.update<UpdatedService>('service', withPlan(service, plan));

@@ -39,6 +39,14 @@ export interface UpdateInput {
    * it, every failure of a task this update made counts, as after a leader change.
    */
   runningSince?: (taskId: string) => number | undefined;
+  /**
+   * Since when the caller has been watching (its leadership began). A failure it did not see
+   * the task run before (runningSince unknown) counts only if it ended since then: one that
+   * ended earlier may have come long after Monitor, and a new leader must not pause an
+   * update for it. Failures in the gap between two leaders go uncounted, as in swarmkit,
+   * whose updater keeps its counts in memory.
+   */
+  watchingSince?: number;
 }
 
 /** A task to create in a slot (replicated) or on a node (global). */
