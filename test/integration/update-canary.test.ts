@@ -4,7 +4,9 @@ import {
   LocalSwarm,
   running,
   type ServiceView,
+  settle,
   type TaskView,
+  withCommand,
 } from '../support/shoald/local-swarm';
 import { SHOAL_MAIN } from '../support/shoald/shoald-process';
 
@@ -34,7 +36,6 @@ function run(args: string[]) {
  */
 describe('rolling updates: canary and drain', () => {
   let swarm: LocalSwarm;
-  const api = (method: string, p: string, body?: unknown) => swarm.api(method, p, body);
   const shoal = (...args: string[]) => run(['-H', `unix://${swarm.manager.socket}`, ...args]);
   const tasksOf = (serviceId: string) => swarm.tasksOf(serviceId);
   const service = (id: string) => swarm.service(id);
@@ -42,36 +43,9 @@ describe('rolling updates: canary and drain', () => {
   const update = (id: string, change: (spec: ServiceView['Spec']) => void) =>
     swarm.updateService(id, change);
   const envOf = (t: TaskView) => t.Spec.ContainerSpec?.Env?.[0];
-  const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  const withCommand = (command: string[], env: string) => (spec: ServiceView['Spec']) => {
-    spec.TaskTemplate = {
-      ...spec.TaskTemplate,
-      ContainerSpec: {
-        ...(spec.TaskTemplate.ContainerSpec as object),
-        Command: command,
-        Env: [env],
-      },
-    };
-  };
 
-  /** A service of `replicas` sleepers on V=1, running. */
-  const sleepers = async (name: string, replicas: number, extra: object) => {
-    const r = await api('POST', '/services/create', {
-      Name: name,
-      TaskTemplate: {
-        ContainerSpec: { Image: 'busybox:local', Command: ['sleep'], Args: ['3600'], Env: ['V=1'] },
-        RestartPolicy: { Condition: 'any', Delay: 0 },
-      },
-      Mode: { Replicated: { Replicas: replicas } },
-      ...extra,
-    });
-    expect(r.status, r.text).toBe(201);
-    const sid = (r.json as { ID: string }).ID;
-    await expect
-      .poll(async () => running(await tasksOf(sid)).length, { timeout: 20_000 })
-      .toBe(replicas);
-    return sid;
-  };
+  const sleepers = (name: string, replicas: number, extra: object = {}) =>
+    swarm.createSleepers(name, replicas, extra);
 
   beforeAll(async () => {
     swarm = await LocalSwarm.start('shoal-can', { workers: 2 });

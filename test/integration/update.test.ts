@@ -5,6 +5,7 @@ import {
   type ServiceView,
   settle,
   type TaskView,
+  withCommand,
 } from '../support/shoald/local-swarm';
 
 const S = 1e9;
@@ -137,34 +138,8 @@ describe('rolling updates', () => {
     }
   }, 90_000);
 
-  /** A service of `replicas` sleepers, running. */
-  const sleepers = async (name: string, replicas: number, extra: object = {}) => {
-    const r = await api('POST', '/services/create', {
-      Name: name,
-      TaskTemplate: {
-        ContainerSpec: { Image: 'busybox:local', Command: ['sleep'], Args: ['3600'], Env: ['V=1'] },
-        RestartPolicy: { Condition: 'any', Delay: 0 },
-      },
-      Mode: { Replicated: { Replicas: replicas } },
-      ...extra,
-    });
-    expect(r.status, r.text).toBe(201);
-    const sid = (r.json as { ID: string }).ID;
-    await expect
-      .poll(async () => running(await tasksOf(sid)).length, { timeout: 20_000 })
-      .toBe(replicas);
-    return sid;
-  };
-  const withCommand = (command: string[], env: string) => (spec: ServiceView['Spec']) => {
-    spec.TaskTemplate = {
-      ...spec.TaskTemplate,
-      ContainerSpec: {
-        ...(spec.TaskTemplate.ContainerSpec as object),
-        Command: command,
-        Env: [env],
-      },
-    };
-  };
+  const sleepers = (name: string, replicas: number, extra: object = {}) =>
+    swarm.createSleepers(name, replicas, extra);
   const CRASH = ['sh', '-c', 'exit 3'];
   const SLEEP = ['sleep'];
   const envOf = (t: TaskView) => t.Spec.ContainerSpec?.Env?.[0];

@@ -128,6 +128,26 @@ export class LocalSwarm {
     return (r.json as { ID: string }).ID;
   }
 
+  /**
+   * A replicated service of `replicas` sleepers (`sleep 3600`, Env V=1, restarting at once),
+   * with `extra` spec fields on top; returns once all of them run.
+   */
+  async createSleepers(name: string, replicas: number, extra: object = {}): Promise<string> {
+    const id = await this.createService({
+      Name: name,
+      TaskTemplate: {
+        ContainerSpec: { Image: 'busybox:local', Command: ['sleep'], Args: ['3600'], Env: ['V=1'] },
+        RestartPolicy: { Condition: 'any', Delay: 0 },
+      },
+      Mode: { Replicated: { Replicas: replicas } },
+      ...extra,
+    });
+    await expect
+      .poll(async () => running(await this.tasksOf(id)).length, { timeout: 20_000 })
+      .toBe(replicas);
+    return id;
+  }
+
   /** `docker service update`: the whole spec, changed, at the version read. */
   async updateService(id: string, change: (spec: ServiceView['Spec']) => void): Promise<void> {
     const current = await this.service(id);
@@ -144,4 +164,18 @@ export class LocalSwarm {
   async dispose(): Promise<void> {
     await Promise.all([this.manager, ...this.workers, ...this.spare].map((d) => d.dispose()));
   }
+}
+
+/** A service update that runs `command` (the Args stay) with the single Env `env`. */
+export function withCommand(command: string[], env: string) {
+  return (spec: ServiceView['Spec']): void => {
+    spec.TaskTemplate = {
+      ...spec.TaskTemplate,
+      ContainerSpec: {
+        ...(spec.TaskTemplate.ContainerSpec as object),
+        Command: command,
+        Env: [env],
+      },
+    };
+  };
 }
