@@ -24,8 +24,9 @@
  */
 import { parseArgs } from 'node:util';
 import { ensureBusyboxImage, ensureDockerd, DOCKER_SOCKET } from '../../test/support/dockerd';
-import { ShoaldProcess } from '../../test/support/shoald/shoald-process';
+import { type ShoaldProcess } from '../../test/support/shoald/shoald-process';
 import { EngineClient } from '../api/engine.client';
+import { startShoalOnDocker } from '../api/shoal-on-docker';
 import { describeMachine, formatMachine } from '../raft/machine';
 import { formatMs, formatTable } from '../swarm/report';
 import { now, poll, sleep } from '../timing';
@@ -190,26 +191,16 @@ async function measure(sys: System, run: number, workload: WorkloadOptions): Pro
 }
 
 async function startShoal(): Promise<System> {
-  daemon = await ShoaldProcess.inTempDir('shoal-conv-');
-  daemon.o.extraArgs = ['--executor', 'docker'];
-  await daemon.start();
-  const client = new EngineClient(daemon.socket);
-  clients.push(client);
-  await client.negotiate();
-  shoalNodeId = (await client.json('POST', '/swarm/init', {}, [200])) as string;
-  await poll(
-    'shoal: the node ready with the docker executor',
-    async () => {
-      const node = (await client.json('GET', `/nodes/${shoalNodeId}`, undefined, [200])) as {
-        Status?: { State?: string };
-        Description?: { Engine?: { Labels?: Record<string, string> } };
-      };
-      const executor = node.Description?.Engine?.Labels?.['shoal.executor'];
-      return node.Status?.State === 'ready' && executor === 'docker' ? true : undefined;
+  const shoal = await startShoalOnDocker({
+    prefix: 'shoal-conv-',
+    signal: interrupt.signal,
+    started: (d, client) => {
+      daemon = d;
+      clients.push(client);
     },
-    { intervalMs: 100, timeoutMs: 20_000, signal: interrupt.signal },
-  );
-  return { name: 'shoal', client };
+  });
+  shoalNodeId = shoal.nodeId;
+  return { name: 'shoal', client: shoal.client };
 }
 
 async function startSwarm(): Promise<System> {

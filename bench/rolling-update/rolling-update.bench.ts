@@ -34,9 +34,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureBusyboxImage, DOCKER_SOCKET } from '../../test/support/dockerd';
-import { REPO_ROOT, ShoaldProcess } from '../../test/support/shoald/shoald-process';
+import { REPO_ROOT, type ShoaldProcess } from '../../test/support/shoald/shoald-process';
 import { startDockerPeer, type DockerPeer } from '../api/docker.peer';
 import { EngineClient } from '../api/engine.client';
+import { startShoalOnDocker } from '../api/shoal-on-docker';
 import {
   orderOfRound,
   type SystemName,
@@ -279,26 +280,17 @@ async function startShoal(): Promise<System> {
     packageJson: path.join(REPO_ROOT, 'package.json'),
   });
   log(`shoald: a private copy of dist/ (built ${build.builtAt}) in ${build.dir}`);
-  daemon = await ShoaldProcess.inTempDir('shoal-roll-', build.shoaldMain);
-  daemon.o.extraArgs = ['--executor', 'docker'];
-  await daemon.start();
-  const client = new EngineClient(daemon.socket);
-  shoalClient = client;
-  await client.negotiate();
-  shoalNodeId = (await client.json('POST', '/swarm/init', {}, [200])) as string;
-  await poll(
-    'shoal: the node ready with the docker executor',
-    async () => {
-      const node = (await client.json('GET', `/nodes/${shoalNodeId}`, undefined, [200])) as {
-        Status?: { State?: string };
-        Description?: { Engine?: { Labels?: Record<string, string> } };
-      };
-      const executor = node.Description?.Engine?.Labels?.['shoal.executor'];
-      return node.Status?.State === 'ready' && executor === 'docker' ? true : undefined;
+  const shoal = await startShoalOnDocker({
+    prefix: 'shoal-roll-',
+    main: build.shoaldMain,
+    signal: interrupt.signal,
+    started: (d, client) => {
+      daemon = d;
+      shoalClient = client;
     },
-    { intervalMs: 100, timeoutMs: 20_000, signal: interrupt.signal },
-  );
-  return { name: 'shoal', client };
+  });
+  shoalNodeId = shoal.nodeId;
+  return { name: 'shoal', client: shoal.client };
 }
 
 async function teardown(): Promise<string[]> {
