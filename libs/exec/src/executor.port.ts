@@ -93,6 +93,12 @@ export interface Controller {
    */
   adopt?(): Promise<boolean>;
   /**
+   * For an adopted task that had not passed its first healthcheck before the agent restarted:
+   * resolves once it passes (at once if it has no healthcheck or has passed already), and
+   * rejects as start() does when the workload turns unhealthy or ends first.
+   */
+  awaitHealthy?(): Promise<void>;
+  /**
    * The task's output, oldest first (optional capability, detected at run time). Works for a
    * task that has ended too, as long as remove() has not run. Ends when the output ends, or,
    * with `follow`, when the task ends or `signal` aborts.

@@ -137,6 +137,20 @@ describe('TaskWorker', () => {
       ]);
     });
 
+    it('adopts a task saved as starting only once it is healthy', async () => {
+      const { worker, executor, statesOf } = setup(
+        () => ({ adopt: true, awaitHealthy: 'hold' }),
+        [saved('a', 'starting')],
+      );
+      await worker.restore();
+      await tick();
+      expect(executor.calls.map((c) => c.op)).toEqual(['adopt', 'awaitHealthy']);
+      expect(statesOf('a')).toEqual([]);
+      executor.controllers[0]!.release('awaitHealthy');
+      await tick();
+      expect(statesOf('a')).toEqual(['running']);
+    });
+
     it('reports a started task that died meanwhile as failed instead of rerunning it', async () => {
       const { worker, executor, statesOf, reports } = setup(
         () => ({ adopt: false }),

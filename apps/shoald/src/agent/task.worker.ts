@@ -9,6 +9,7 @@ const DEFAULT_STOP_GRACE_MS = 10_000;
 
 const COMPLETE = TASK_STATE_ORDER.complete;
 const STARTING = TASK_STATE_ORDER.starting;
+const RUNNING = TASK_STATE_ORDER.running;
 
 interface Entry {
   task: Task;
@@ -167,7 +168,10 @@ export class TaskWorker {
     const state = entry.status?.State;
     if (!opts.resumed && state !== undefined && isTerminal(state)) return;
     entry.started = true;
-    entry.controller.run(entry.task, opts).catch((err: Error) => {
+    // Saved before running (starting, say): an adopted workload may not be healthy yet.
+    const healthPending =
+      opts.resumed === true && state !== undefined && TASK_STATE_ORDER[state] < RUNNING;
+    entry.controller.run(entry.task, { ...opts, healthPending }).catch((err: Error) => {
       this.o.logger.error('task controller failed', { task: entry.task.ID, err: err.message });
     });
   }

@@ -209,6 +209,50 @@ describe('TaskController', () => {
     expect(engine().ops()).not.toContain('start');
   });
 
+  it('adopts a task that was waiting for its first healthy check: running only once healthy', async () => {
+    const { tc, engine, states } = setup({ adopt: true, awaitHealthy: 'hold' });
+    const done = tc.run(task, { resumed: true, healthPending: true });
+    await tick();
+    expect(engine().ops()).toEqual(['adopt', 'awaitHealthy']);
+    expect(states()).toEqual([]);
+    engine().release('awaitHealthy');
+    await tick();
+    expect(states()).toEqual(['running']);
+    engine().exit(0);
+    expect(await done).toMatchObject({ state: 'complete' });
+  });
+
+  it('an adopted task found unhealthy before its first healthy check fails', async () => {
+    const unhealthy = new TaskExitError({
+      exitCode: 137,
+      reason: UNHEALTHY_REASON,
+      unhealthy: true,
+    });
+    const { tc, states } = setup({ adopt: true, awaitHealthy: unhealthy });
+    const final = await tc.run(task, { resumed: true, healthPending: true });
+    expect(final).toMatchObject({ state: 'failed', exitCode: 137 });
+    expect(states()).not.toContain('running');
+  });
+
+  it('stopping an adopted task still waiting for health ends it shut down', async () => {
+    const { tc, engine } = setup({ adopt: true, awaitHealthy: 'hold' });
+    const done = tc.run(task, { resumed: true, healthPending: true });
+    await tick();
+    const stopped = tc.stop(1000);
+    await tick();
+    engine().release('awaitHealthy', 'stopped');
+    expect(await stopped).toMatchObject({ state: 'shutdown' });
+    expect(await done).toMatchObject({ state: 'shutdown' });
+  });
+
+  it('does not wait for health when the task was running before the restart', async () => {
+    const { tc, engine, states } = setup({ adopt: true, awaitHealthy: 'hold' });
+    void tc.run(task, { resumed: true });
+    await tick();
+    expect(engine().ops()).toEqual(['adopt', 'wait']);
+    expect(states()).toEqual(['running']);
+  });
+
   it('runs the task normally when adopt() finds nothing', async () => {
     const { tc, engine } = setup({ adopt: false, exit: 0 });
     expect(await tc.run(task)).toMatchObject({ state: 'complete' });

@@ -82,12 +82,16 @@ export class TaskController {
   /**
    * Runs the task to its end and resolves with the final status. If the executor's controller
    * adopts a task still running from before an agent restart, prepare() and start() are
-   * skipped and `running` is reported at once. With `resumed` (the agent restarted and its
+   * skipped and `running` is reported at once, or, with `healthPending` (it had not passed
+   * its first healthcheck then), once it does. With `resumed` (the agent restarted and its
    * saved state says the task had started), a task that cannot be adopted is not started
    * again: its workload ended while the agent was away, so it is reported failed. May be
    * called only once.
    */
-  async run(task: Task, opts: { resumed?: boolean } = {}): Promise<TaskStatusReport> {
+  async run(
+    task: Task,
+    opts: { resumed?: boolean; healthPending?: boolean } = {},
+  ): Promise<TaskStatusReport> {
     if (this.runCalled) throw new Error('TaskController.run() may be called only once');
     this.runCalled = true;
     if (isTerminal(this.state)) return this.finished; // stopped before it ran
@@ -96,7 +100,21 @@ export class TaskController {
     try {
       if (c.adopt && (await c.adopt())) {
         this.settleEngine(true);
-        this.emit('running', 'adopted');
+        // It was still waiting for its first healthy check when the last agent stopped: it
+        // counts as running only once healthy, as a started one does.
+        let healthy = true;
+        if (opts.healthPending && c.awaitHealthy) {
+          try {
+            await c.awaitHealthy();
+          } catch (e) {
+            if (this.stopRequested && !(e instanceof TaskStateRegressionError)) {
+              return this.stopped('shutdown', exitCodeOf(e));
+            }
+            throw e;
+          }
+          healthy = !this.stopRequested; // stopped while it waited: never counted running
+        }
+        if (healthy) this.emit('running', 'adopted');
       } else if (opts.resumed) {
         return this.finish('failed', 'failed', { err: ENDED_WHILE_AWAY });
       } else {

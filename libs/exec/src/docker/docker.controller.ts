@@ -184,6 +184,10 @@ export class DockerController implements Controller {
     if (this.healthcheck) await this.untilHealthy();
   }
 
+  async awaitHealthy(): Promise<void> {
+    if (this.healthcheck) await this.untilHealthy();
+  }
+
   /** start()'s wait for the engine's first `health_status: healthy`. */
   private async untilHealthy(): Promise<void> {
     const watching = new AbortController();

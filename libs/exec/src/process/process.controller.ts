@@ -278,6 +278,11 @@ export class ProcessController implements Controller {
     return this.unhealthy ? { ...status, reason: UNHEALTHY_REASON, unhealthy: true } : status;
   }
 
+  async awaitHealthy(): Promise<void> {
+    // adopt() restarted the checks; without settings (or with a bad one) nothing is checked.
+    if (this.health.settings && !this.health.error && this.exited) await this.untilHealthy();
+  }
+
   /**
    * start()'s wait for the first passing check (swarmkit's Start waits for the engine's
    * `health_status: healthy`). Rejects with a TaskExitError when the process ends first:

@@ -8,7 +8,7 @@ import {
 
 /** The Controller methods a RecordingController records. */
 export type ControllerOp =
-  'adopt' | 'prepare' | 'start' | 'wait' | 'shutdown' | 'terminate' | 'remove';
+  'adopt' | 'awaitHealthy' | 'prepare' | 'start' | 'wait' | 'shutdown' | 'terminate' | 'remove';
 
 export interface RecordedCall {
   taskId: string;
@@ -29,6 +29,8 @@ export interface ControllerScript {
   shutdown?: StepOutcome;
   /** When set, the controller has adopt() and it resolves to this. */
   adopt?: boolean;
+  /** When set, the controller has awaitHealthy(), which ends this way. */
+  awaitHealthy?: StepOutcome;
   /** When set, the task exits with this status right after start() (or adopt()). */
   exit?: ExitStatus | number;
   /** What wait() reports after shutdown(). Default 143 (SIGTERM). */
@@ -57,6 +59,7 @@ const toStatus = (s: ExitStatus | number): ExitStatus =>
 export class RecordingController implements Controller {
   readonly calls: RecordedCall[] = [];
   readonly adopt?: () => Promise<boolean>;
+  readonly awaitHealthy?: () => Promise<void>;
   private readonly parked = new Map<ControllerOp, Parked>();
   private exitStatus: ExitStatus | undefined;
   private readonly exited: Promise<ExitStatus>;
@@ -76,6 +79,13 @@ export class RecordingController implements Controller {
         this.record('adopt');
         if (adopted) this.begin();
         return Promise.resolve(adopted);
+      };
+    }
+    if (script.awaitHealthy !== undefined) {
+      const outcome = script.awaitHealthy;
+      this.awaitHealthy = () => {
+        this.record('awaitHealthy');
+        return this.step('awaitHealthy', outcome);
       };
     }
   }
