@@ -144,6 +144,31 @@ describe('DirtyServiceLoop', () => {
     expect([...loop.writes].sort()).toEqual([a!, a!, other!].sort());
   });
 
+  it('backs off a service whose writes keep failing, doubling the delay, and recovers', async () => {
+    const { clock, loop, control, createServices } = probe(7);
+    const [a] = await createServices('a');
+    control.failures = 1_000;
+    loop.start();
+    await loop.settled();
+    // Three failures in a row are retried at the next tick (or commit)...
+    for (let i = 0; i < 3; i++) await loop.tick();
+    expect(1_000 - control.failures).toBe(4);
+    // ...then the service is left alone for 500 ms, then 1 s, whatever ticks come.
+    expect(loop.nextWakeAt()).toBe(clock.now() + 500);
+    await loop.tick();
+    expect(1_000 - control.failures).toBe(4);
+    clock.advance(500);
+    await loop.tick();
+    expect(1_000 - control.failures).toBe(5);
+    expect(loop.nextWakeAt()).toBe(clock.now() + 1000);
+    // Once a write succeeds, failures start over.
+    control.failures = 0;
+    clock.advance(1000);
+    await loop.tick();
+    expect(loop.writes).toEqual([a]);
+    expect(loop.nextWakeAt()).toBeUndefined();
+  });
+
   it('wakes a service at the first tick at or after its wakeAt', async () => {
     const { loop, createServices } = probe(3);
     const [a] = await createServices('a');

@@ -4,6 +4,11 @@ import { type OrchestratedNode, type OrchestratedService } from '../replicated/r
 import { yieldToEventLoop, type YieldToEventLoop } from './event-loop.yield';
 import { type OrchestratorStore } from './orchestrator.types';
 
+/** Failures in a row retried at once (the next commit or tick), as conflicts are transient. */
+const FREE_RETRIES = 3;
+const BACKOFF_BASE_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+
 /** What every leader-side loop over services is built with. */
 export interface StoreLoopOptions {
   store: OrchestratorStore;
@@ -66,6 +71,10 @@ export abstract class DirtyServiceLoop<W extends ServiceWrite = ServiceWrite> {
   private readonly dirtyNodes = new Set<string>();
   /** Services whose last write failed: dirty again at the next commit or tick. */
   private readonly retry = new Set<string>();
+  /** Per service, its writes that failed in a row; see writeFailed(). */
+  private readonly failures = new Map<string, number>();
+  /** Per service failing again and again, until when it is left alone. */
+  private readonly backoffUntil = new Map<string, number>();
   /** Per service, when it wants looking at again. */
   private readonly wakeUps = new Map<string, number>();
   private pass?: Promise<void>;
@@ -149,6 +158,8 @@ export abstract class DirtyServiceLoop<W extends ServiceWrite = ServiceWrite> {
     this.dirtyNodes.clear();
     this.retry.clear();
     this.wakeUps.clear();
+    this.failures.clear();
+    this.backoffUntil.clear();
   }
 
   /** Looks again at the services whose wake-up is due at `now`, and retries failed writes. */
@@ -250,6 +261,7 @@ export abstract class DirtyServiceLoop<W extends ServiceWrite = ServiceWrite> {
 
   /** The dirty services, with those of the dirty nodes, that are ours; others are dropped. */
   private takeDirty(): string[] {
+    const now = this.clock.now();
     const ids = new Set(this.dirty);
     const nodes = new Set(this.dirtyNodes);
     this.dirty.clear();
@@ -259,6 +271,8 @@ export abstract class DirtyServiceLoop<W extends ServiceWrite = ServiceWrite> {
         for (const id of this.servicesAffectedByNodes(tx, nodes)) ids.add(id);
       }
       return [...ids].filter((id) => {
+        // Backing off: its wake-up brings it back once the time is up.
+        if ((this.backoffUntil.get(id) ?? 0) > now) return false;
         if (this.isOurs(tx, id)) return true;
         this.wakeUps.delete(id);
         return false;
@@ -273,14 +287,11 @@ export abstract class DirtyServiceLoop<W extends ServiceWrite = ServiceWrite> {
         result = this.write(tx, serviceId);
       });
     } catch (error) {
-      if (!this.running) return;
-      this.retry.add(serviceId);
-      this.log?.warn(`${this.name}: write failed; retrying at the next commit`, {
-        serviceId,
-        error: `${error}`,
-      });
+      if (this.running) this.writeFailed(serviceId, error);
       return;
     }
+    this.failures.delete(serviceId);
+    this.backoffUntil.delete(serviceId);
     // A stopped loop keeps nothing: its successor reads the store afresh.
     if (!this.running || !result) return;
     if (result.wakeAt === undefined) this.wakeUps.delete(serviceId);
@@ -288,5 +299,33 @@ export abstract class DirtyServiceLoop<W extends ServiceWrite = ServiceWrite> {
     // The rest is decided again from the state this commit left.
     if (result.again) this.dirty.add(serviceId);
     this.committed(serviceId, result);
+  }
+
+  /**
+   * A failed write (a version conflict with another writer, a lost leadership) is tried again
+   * at the next commit or tick. One that keeps failing (an entry Raft refuses, a bug in a
+   * write) would otherwise be rebuilt and logged at every commit forever: after
+   * FREE_RETRIES failures in a row the service is left alone for a doubling delay, up to
+   * MAX_BACKOFF_MS, whatever events come for it meanwhile.
+   */
+  private writeFailed(serviceId: string, error: unknown): void {
+    const n = (this.failures.get(serviceId) ?? 0) + 1;
+    this.failures.set(serviceId, n);
+    if (n <= FREE_RETRIES) {
+      this.retry.add(serviceId);
+      this.log?.warn(`${this.name}: write failed; retrying at the next commit`, {
+        serviceId,
+        error: `${error}`,
+      });
+      return;
+    }
+    const delayMs = Math.min(MAX_BACKOFF_MS, BACKOFF_BASE_MS * 2 ** (n - FREE_RETRIES - 1));
+    const until = this.clock.now() + delayMs;
+    this.backoffUntil.set(serviceId, until);
+    this.wakeUps.set(serviceId, until);
+    this.log?.warn(`${this.name}: write failed ${n} times in a row; retrying in ${delayMs} ms`, {
+      serviceId,
+      error: `${error}`,
+    });
   }
 }
