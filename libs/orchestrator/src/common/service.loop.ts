@@ -7,6 +7,7 @@ import {
   type OrchestratedService,
   type OrchestratedTask,
 } from '../replicated/replicated.types';
+import { taskMoved } from './task.selection';
 import { type ServiceActions } from './orchestrator.types';
 import { DirtyServiceLoop, type ServiceWrite, type StoreLoopOptions } from './store.loop';
 import { newServiceTask } from './task.factory';
@@ -175,12 +176,8 @@ function taskChangeMatters(
   action: StoreChangeEvent['action'],
 ): boolean {
   return (
-    action !== 'update' ||
-    !before ||
-    before.DesiredState !== now.DesiredState ||
-    before.NodeID !== now.NodeID ||
-    before.Slot !== now.Slot ||
-    isTerminalState(before.Status?.State) !== isTerminalState(now.Status?.State)
+    taskMoved(before, now, action) ||
+    isTerminalState(before?.Status?.State) !== isTerminalState(now.Status?.State)
   );
 }
 

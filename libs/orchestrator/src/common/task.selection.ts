@@ -1,4 +1,5 @@
 import { TASK_STATE_ORDER, type Task } from '@shoal/api/swarm';
+import { type OrchestratedTask } from '../replicated/replicated.types';
 
 type TaskLike = Pick<Task, 'Status'> & { ID: string; Version: { Index: number } };
 
@@ -33,4 +34,22 @@ export function pickKeeper<T extends TaskLike>(live: readonly T[]): T {
 export function isWanted(task: Pick<Task, 'DesiredState'>): boolean {
   const desired = task.DesiredState ?? 'running';
   return TASK_STATE_ORDER[desired] <= TASK_STATE_ORDER.complete;
+}
+
+/**
+ * Whether a task change moved what every orchestrator decides from: the task is new or gone,
+ * or its desired state, node or slot changed. Loops add the status changes they read.
+ */
+export function taskMoved(
+  before: Pick<OrchestratedTask, 'DesiredState' | 'NodeID' | 'Slot'> | undefined,
+  now: Pick<OrchestratedTask, 'DesiredState' | 'NodeID' | 'Slot'>,
+  action: 'create' | 'update' | 'remove',
+): boolean {
+  return (
+    action !== 'update' ||
+    !before ||
+    before.DesiredState !== now.DesiredState ||
+    before.NodeID !== now.NodeID ||
+    before.Slot !== now.Slot
+  );
 }

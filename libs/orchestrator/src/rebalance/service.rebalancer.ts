@@ -2,6 +2,7 @@ import { TASK_STATE_ORDER } from '@shoal/api/swarm';
 import { type ReadTx, type StoreChangeEvent, type WriteTx } from '@shoal/store';
 import { DirtyServiceLoop, type ServiceWrite, type StoreLoopOptions } from '../common/store.loop';
 import { newServiceTask } from '../common/task.factory';
+import { taskMoved } from '../common/task.selection';
 import { guardReplaced } from '../common/replaced.guard';
 import {
   type OrchestratedNode,
@@ -224,12 +225,8 @@ function taskChangeMatters(
   action: StoreChangeEvent['action'],
 ): boolean {
   return (
-    action !== 'update' ||
-    !before ||
-    before.DesiredState !== now.DesiredState ||
-    before.NodeID !== now.NodeID ||
-    before.Slot !== now.Slot ||
-    before.Status?.State !== now.Status?.State ||
-    before.Status?.Err !== now.Status?.Err
+    taskMoved(before, now, action) ||
+    before?.Status?.State !== now.Status?.State ||
+    before?.Status?.Err !== now.Status?.Err
   );
 }
