@@ -8,6 +8,8 @@ const impure = [
   '^dockerode$',
   '^pino',
   '^@nestjs/',
+  '^prom-client$',
+  '^ws$',
 ];
 
 module.exports = {

@@ -18,6 +18,7 @@ export default defineConfig({
       { find: /^@shoal\/scheduler(\/.*)?$/, replacement: `${lib('scheduler')}$1` },
       { find: /^@shoal\/dispatcher(\/.*)?$/, replacement: `${lib('dispatcher')}$1` },
       { find: /^@shoal\/orchestrator(\/.*)?$/, replacement: `${lib('orchestrator')}$1` },
+      { find: /^@shoal\/metrics(\/.*)?$/, replacement: `${lib('metrics')}$1` },
     ],
   },
   test: {

@@ -7,7 +7,7 @@ import {
   type DaemonConfig,
   type ExecutorChoice,
 } from './daemon.config';
-import { parseHostPort } from './host-port';
+import { isLoopbackHost, parseHostPort } from './host-port';
 
 /** Every problem found, so an operator fixes them in one go rather than one per restart. */
 export class ConfigError extends Error {
@@ -63,10 +63,48 @@ export function resolveDaemonConfig(sources: ConfigSources): DaemonConfig {
     }
   }
 
+  const tlsFiles = (['tlsCa', 'tlsCert', 'tlsKey'] as const).map((key) => get(key));
+  for (const f of tlsFiles) {
+    if (f && !isAbsolute(f.value))
+      problems.push(`${f.origin}: "${f.value}" must be an absolute path`);
+  }
+  const tlsGiven = tlsFiles.filter((f) => f !== undefined).length;
+  if (tlsGiven > 0 && tlsGiven < 3) {
+    problems.push('--tls-ca, --tls-cert and --tls-key go together: give all three or none');
+  }
+  const hasTls = tlsGiven === 3;
+
   const metrics = get('metricsAddr');
   if (metrics) {
     const parsed = parseHostPort(metrics.value, { allowPortZero: true });
     if (typeof parsed === 'string') problems.push(`${metrics.origin}: ${parsed}`);
+    else if (!isLoopbackHost(parsed.host) && !hasTls) {
+      problems.push(
+        `${metrics.origin}: "${metrics.value}" is not a loopback address, so it needs --tls-ca, --tls-cert and --tls-key (scrapers then present a client certificate); or bind it to 127.0.0.1`,
+      );
+    }
+  }
+
+  const api = get('apiAddr');
+  if (api) {
+    const parsed = parseHostPort(api.value, { allowPortZero: true });
+    if (typeof parsed === 'string') problems.push(`${api.origin}: ${parsed}`);
+    else if (!hasTls) {
+      problems.push(
+        `${api.origin}: the TCP API needs --tls-ca, --tls-cert and --tls-key: clients must present a certificate signed by the CA (for an unauthenticated read-only listener on loopback, use --api-readonly-addr)`,
+      );
+    }
+  }
+
+  const readonlyApi = get('apiReadonlyAddr');
+  if (readonlyApi) {
+    const parsed = parseHostPort(readonlyApi.value, { allowPortZero: true });
+    if (typeof parsed === 'string') problems.push(`${readonlyApi.origin}: ${parsed}`);
+    else if (!isLoopbackHost(parsed.host)) {
+      problems.push(
+        `${readonlyApi.origin}: "${readonlyApi.value}" is not a loopback address; the unauthenticated read-only API may only listen on 127.0.0.0/8 or ::1 (use --api-addr with TLS otherwise)`,
+      );
+    }
   }
 
   const executor = get('executor', DAEMON_DEFAULTS.executor)!;
@@ -90,6 +128,11 @@ export function resolveDaemonConfig(sources: ConfigSources): DaemonConfig {
     advertiseAddr: advertise?.value,
     executor: executor.value as ExecutorChoice,
     metricsAddr: metrics?.value,
+    apiAddr: api?.value,
+    apiReadonlyAddr: readonlyApi?.value,
+    tlsCa: tlsFiles[0]?.value,
+    tlsCert: tlsFiles[1]?.value,
+    tlsKey: tlsFiles[2]?.value,
     logLevel: logLevel.value as LogLevel,
     configFile: sources.file?.path,
   };

@@ -14,8 +14,22 @@ export interface DaemonConfig {
   /** host[:port] other nodes reach this one at; derived from listenAddr when unset. */
   advertiseAddr?: string;
   executor: ExecutorChoice;
-  /** host:port of the Prometheus endpoint; off when unset. */
+  /**
+   * host:port of the Prometheus endpoint; off when unset. Plain HTTP on loopback; any other
+   * address needs the --tls-* files and then demands client certificates (mTLS).
+   */
   metricsAddr?: string;
+  /** host:port of the control API over TCP with mTLS (dockerd's -H tcp:// --tlsverify). */
+  apiAddr?: string;
+  /**
+   * host:port of an unauthenticated, read-only (GET/HEAD) control API for tests and local
+   * tools. Loopback only, and only when asked for by name.
+   */
+  apiReadonlyAddr?: string;
+  /** PEM files of the client-facing TLS listeners: the CA that signs clients, and our pair. */
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   logLevel: LogLevel;
   /** The config file read, if any. */
   configFile?: string;
@@ -84,6 +98,39 @@ export const SETTINGS: readonly SettingSpec[] = [
     flag: 'metrics-addr',
     env: 'SHOAL_METRICS_ADDR',
     description: 'Prometheus endpoint address, host:port (off by default)',
+  },
+  {
+    key: 'apiAddr',
+    flag: 'api-addr',
+    env: 'SHOAL_API_ADDR',
+    description:
+      'control API over TCP with mutual TLS, host:port (needs --tls-ca/--tls-cert/--tls-key)',
+  },
+  {
+    key: 'apiReadonlyAddr',
+    flag: 'api-readonly-addr',
+    env: 'SHOAL_API_READONLY_ADDR',
+    description:
+      'unauthenticated read-only control API on a loopback host:port (tests, local tools)',
+  },
+  {
+    key: 'tlsCa',
+    flag: 'tls-ca',
+    env: 'SHOAL_TLS_CA',
+    description:
+      'PEM CA file that client certificates of --api-addr and --metrics-addr must chain to',
+  },
+  {
+    key: 'tlsCert',
+    flag: 'tls-cert',
+    env: 'SHOAL_TLS_CERT',
+    description: 'PEM certificate file served by --api-addr and a non-loopback --metrics-addr',
+  },
+  {
+    key: 'tlsKey',
+    flag: 'tls-key',
+    env: 'SHOAL_TLS_KEY',
+    description: 'PEM private key file of --tls-cert',
   },
   {
     key: 'logLevel',

@@ -53,3 +53,11 @@ export function parseHostPort(
 export function formatHostPort({ host, port }: HostPort): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/**
+ * True for 127.0.0.0/8, ::1 and "localhost": the hosts an unauthenticated listener may bind,
+ * since only this machine's processes reach them.
+ */
+export function isLoopbackHost(host: string): boolean {
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::1' || host === 'localhost';
+}
