@@ -21,6 +21,8 @@ function newestSource(dir: string): number {
 }
 
 export default function setup(): void {
+  // Unit-test runs during development can skip the build (and a half-edited tree's errors).
+  if (process.env['SHOAL_SKIP_BUILD'] === '1') return;
   const sources = Math.max(
     ...['apps', 'libs'].map((d) => newestSource(path.join(ROOT, d))),
     statSync(path.join(ROOT, 'package.json')).mtimeMs,
@@ -28,7 +30,11 @@ export default function setup(): void {
   if (existsSync(STAMP) && statSync(STAMP).mtimeMs >= sources) return;
   rmSync(STAMP, { force: true });
   try {
-    execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    // flock: test runs started side by side would otherwise build into dist/ at once.
+    execFileSync('flock', [path.join(ROOT, 'dist.lock'), 'npm', 'run', '-s', 'build'], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
   } catch {
     // Unit tests need no build; the tests that do fail on the missing stamp, saying why.
     process.stderr.write(
