@@ -37,31 +37,19 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { MANAGER_ROLE_OU } from '@shoal/ca';
-import { nullLogger } from '@shoal/common';
-import { type Agent } from '../../apps/shoald/src/agent/agent';
 import { StateDir } from '../../apps/shoald/src/daemon/state-dir';
-import { freePorts } from '../../test/support/free-port';
-import { makeTestPki } from '../../test/support/test-certs';
-import { DispatcherBridgeClient } from '../../test/sim/agents/dispatcher.bridge';
-import {
-  LatestAgentState,
-  seededRandom,
-  simulatedAgent,
-} from '../../test/sim/agents/simulated.agent';
 import { readProcCpuMs, readProcMemory } from '../api/proc';
 import { describeMachine, formatMachine } from '../raft/machine';
 import { percentile, round } from '../raft/stats';
-import { now, sleep, step } from '../timing';
+import { now, step } from '../timing';
 import { StepProfiler } from './cpu-profile';
-import { ManagerProcess } from './manager.process';
+import { type ManagerProcess } from './manager.process';
+import { startSimCluster } from './sim-cluster';
 import {
   type IncrementalResult,
-  type JoinResult,
   type LoopDelay,
   type ManagerEvent,
   type PlaceResult,
-  type StatusResult,
 } from './protocol';
 
 /**
@@ -103,9 +91,6 @@ const GOAL_RSS_BYTES = 1.5 * 2 ** 30;
  */
 const SWARMKIT_SCHEDULER_PER_S = 100_000 / 22.6;
 const NOMAD_C1M_PER_S = 3_750;
-
-const MANAGER_IDS = ['m1', 'm2', 'm3'];
-const STARTUP_TIMEOUT_MS = 60_000;
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -183,103 +168,29 @@ async function main(): Promise<void> {
       `fsync on; logs and data in ${root}`,
   );
 
-  // --- managers -------------------------------------------------------------------------
-  const pki = await makeTestPki(MANAGER_IDS.map((id) => ({ id, role: MANAGER_ROLE_OU })));
-  const ports = await freePorts(MANAGER_IDS.length);
-  const members = MANAGER_IDS.map((id, i) => ({ id, address: `127.0.0.1:${ports[i]}` }));
-  for (const id of MANAGER_IDS) {
-    await new StateDir(path.join(root, id)).writeCertificates({
-      'ca.crt': pki.caPem,
-      'node.crt': pki.nodes[id]!.certPem,
-      'node.key': pki.nodes[id]!.keyPem,
-    });
-  }
   const profDir = args['cpu-prof-dir'] ? path.resolve(args['cpu-prof-dir']) : undefined;
   let onProgress: (e: ManagerEvent) => void = () => undefined;
   /** Every change of leader any manager saw, once the cluster was up. */
   const leaderChanges: { atMs: number; seenBy: string; leader: string | undefined }[] = [];
   let watchLeaders = false;
-  const onEvent = (e: ManagerEvent) => {
-    if (e.event === 'leader' && watchLeaders) {
-      leaderChanges.push({ atMs: now(), seenBy: e.id, leader: e.leader });
-      console.log(`  ! ${e.id} now sees leader ${e.leader ?? '(none)'}`);
-    }
-    onProgress(e);
-  };
-  const managers = MANAGER_IDS.map(
-    (id) =>
-      new ManagerProcess({
-        id,
-        root,
-        members,
-        logFile: path.join(root, `${id}.log`),
-        onEvent,
-      }),
-  );
-  cleanups.push(async () => {
-    await Promise.all(managers.map((m) => m.stop()));
-  });
-  await step('managers started', STARTUP_TIMEOUT_MS, () =>
-    Promise.all(managers.map((m) => m.ready)),
-  );
-  const leader = await step('leader services up', STARTUP_TIMEOUT_MS, async () => {
-    for (;;) {
-      for (const m of managers) {
-        const s = await m.call<StatusResult>({ cmd: 'status' });
-        if (s.leader && s.dispatching) return m;
+  const { managers, leader, followers, joined, sessionsMs } = await startSimCluster({
+    root,
+    nodes,
+    seed,
+    left,
+    cleanups,
+    onEvent: (e) => {
+      if (e.event === 'leader' && watchLeaders) {
+        leaderChanges.push({ atMs: now(), seenBy: e.id, leader: e.leader });
+        console.log(`  ! ${e.id} now sees leader ${e.leader ?? '(none)'}`);
       }
-      await sleep(100);
-    }
+      onProgress(e);
+    },
   });
   watchLeaders = true;
-  const followers = managers.filter((m) => m !== leader);
-  console.log(
-    `leader: ${leader.id} (pid ${leader.pid}); followers: ${followers.map((f) => `${f.id} (pid ${f.pid})`).join(', ')}`,
-  );
-  // Every manager serves the agents, as every manager serves the Dispatcher gRPC service:
-  // one that does not lead sends them to the one that does.
-  const sockets = new Map(managers.map((m) => [m.id, path.join(root, `${m.id}.sock`)]));
-  await Promise.all(managers.map((m) => m.call({ cmd: 'bridge', path: sockets.get(m.id)! })));
-
-  // --- nodes join -----------------------------------------------------------------------
-  const joined = await step('nodes written', left(), () =>
-    leader.call<JoinResult>({ cmd: 'join', count: nodes }),
-  );
-  const bridges = new Map<string, DispatcherBridgeClient>();
-  cleanups.push(() => bridges.forEach((b) => b.close()));
-  for (const m of members) {
-    bridges.set(m.address, await DispatcherBridgeClient.connect(sockets.get(m.id)!));
-  }
-  const leaderAddress = members.find((m) => m.id === leader.id)!.address;
-  const managerAddresses = [
-    leaderAddress,
-    ...members.map((m) => m.address).filter((a) => a !== leaderAddress),
-  ];
-  const agents: Agent[] = [];
-  cleanups.push(async () => {
-    await Promise.all(agents.map((a) => a.stop()));
-  });
-  const sessionsFrom = now();
-  joined.nodeIds.forEach((id, i) => {
-    const peerAddr = `10.0.${(i + 1) >> 8}.${(i + 1) & 255}`;
-    agents.push(
-      simulatedAgent({
-        id,
-        connect: (addr) => (bridges.get(addr) ?? bridges.get(leaderAddress)!).api(id, peerAddr),
-        managers: managerAddresses,
-        random: seededRandom(seed * 100_003 + i),
-        logger: nullLogger,
-        state: new LatestAgentState(),
-      }).agent,
-    );
-  });
-  await Promise.all(agents.map((a) => a.start()));
-  await step('nodes ready', left(), () =>
-    leader.call({ cmd: 'wait-ready', count: nodes, timeoutMs: left() }),
-  );
   console.log(
     `${nodes} nodes: written in ${fmtMs(joined.ms)}, all sessions open and ready ` +
-      `${fmtMs(now() - sessionsFrom)} later`,
+      `${fmtMs(sessionsMs)} later`,
   );
 
   // --- placement ------------------------------------------------------------------------
