@@ -206,6 +206,21 @@ describe('shoal service create/update/rollback/scale: waiting with progress', ()
     expect(viaUpdate.code).toBe(0);
   });
 
+  it('a rollback already complete at the first poll still says it was requested', async () => {
+    script(webService, [
+      {
+        status: { State: 'rollback_completed', Message: 'rollback completed' },
+        tasks: ['running', 'running', 'running'],
+      },
+    ]);
+    const rollback = await shoal(['service', 'rollback', 'web']);
+    expect(rollback.code).toBe(0);
+    expect(rollback.stdout).toContain('rollback: manually requested rollback\n');
+    expect(rollback.stdout).toMatch(
+      /verify: Service web converged\nrollback: rollback completed\n$/,
+    );
+  });
+
   it('service rollback -d returns at once; rollback -q waits silently', async () => {
     script(webService, [
       { status: { State: 'rollback_completed' }, tasks: ['running', 'running', 'running'] },

@@ -205,6 +205,11 @@ function readUpdateStatus(service: Service, r: Rollout, options: WaitOptions): s
       automatic();
       return `service rollback paused: ${message}`;
     case 'rollback_completed':
+      // A rollback can finish before the first poll (a loaded machine, one slot to revert):
+      // the note still says why the rollback happened, as it would have on rollback_started.
+      if (options.rollbackRequested && !r.rollback) {
+        r.rollbackNote = { label: 'rollback', text: MANUAL_ROLLBACK_MESSAGE };
+      }
       r.finalNote = { label: 'rollback', text: message || 'rollback completed' };
       r.rollback = true;
       r.updaterDone = true;
