@@ -2,11 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { createLogger, objectIdGenerator, systemClock, type Logger } from '@shoal/common';
 import { createApiApp, listenOnSocket } from './api/api.app';
+import { startTcpApis } from './api/api.tcp';
 import { DEFAULT_DOCKER_SOCKET, DockerExecutor } from '@shoal/exec';
 import { dockerUnavailableMessage } from './agent/executor.choice';
 import { ConfigError, resolveDaemonConfig } from './config/config.loader';
 import { DEFAULT_CONFIG_FILE, SETTINGS, type DaemonConfig } from './config/daemon.config';
 import { DaemonSwarmRuntime } from './daemon/daemon.runtime';
+import { daemonRegistry, startMetricsEndpoint } from './metrics/metrics.endpoint';
 import { SHOAL_VERSION } from './version';
 
 /** Exit codes: 0 clean stop, 1 runtime failure, 2 bad configuration or usage. */
@@ -50,33 +52,44 @@ export interface RunningDaemon {
 
 /** Starts the daemon: resume swarm state, then serve the control API on the socket. */
 export async function startDaemon(config: DaemonConfig, logger: Logger): Promise<RunningDaemon> {
-  if (config.metricsAddr) {
-    // Refuse rather than silently not serve what the operator asked for.
-    throw new ConfigError([
-      `--metrics-addr ${config.metricsAddr}: the Prometheus endpoint is not implemented yet (issue #8); unset it`,
-    ]);
-  }
   // `--executor docker` promises containers: without an engine, stop now (exit 2) rather
   // than join a swarm and fail every task later.
   if (config.executor === 'docker' && !(await DockerExecutor.available(DEFAULT_DOCKER_SOCKET))) {
     throw new ConfigError([dockerUnavailableMessage(DEFAULT_DOCKER_SOCKET)]);
   }
+  const metrics = daemonRegistry(config, SHOAL_VERSION, () => runtime.nodeInfo());
   const runtime = new DaemonSwarmRuntime({
     config,
     version: SHOAL_VERSION,
     clock: systemClock,
     newId: objectIdGenerator(),
     logger,
+    metrics,
   });
-  await runtime.resume();
+  // Before resume: a bad --tls-* file stops the daemon before it rejoins anything, and the
+  // node's description carries the bound endpoint from the start.
+  const metricsServer = metrics && (await startMetricsEndpoint(config, metrics, logger));
+  if (metricsServer) runtime.setMetricsEndpoint(metricsServer.address);
+  await runtime.resume().catch(async (err: unknown) => {
+    await metricsServer?.close();
+    throw err;
+  });
   const app = await createApiApp(runtime, { logger });
   await listenOnSocket(app, config.socket);
   logger.info('control API listening', { socket: config.socket });
+  const tcpApis = await startTcpApis(runtime, config, logger).catch(async (err: unknown) => {
+    await app.close();
+    await runtime.shutdown();
+    await metricsServer?.close();
+    throw err;
+  });
   return {
     async stop() {
       // Stop taking requests first, then hand leadership over so writes barely pause.
-      await app.close();
+      await Promise.all([app.close(), tcpApis.close()]);
       await runtime.shutdown();
+      // Last, so that the series can be watched until the very end.
+      await metricsServer?.close();
     },
   };
 }

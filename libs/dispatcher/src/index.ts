@@ -1,5 +1,6 @@
 export * from './core/assignment.set';
 export * from './core/dispatcher';
+export * from './core/dispatcher.hooks';
 export * from './core/heartbeat.policy';
 export * from './core/heartbeat.tracker';
 export * from './core/reports.sanitizer';

@@ -11,6 +11,31 @@ export interface Executor {
   describe(): Promise<EngineDescription>;
   /** A controller for one task. Cheap: nothing happens on the engine until prepare(). */
   controller(task: Task): Controller;
+  /**
+   * Resource usage of the workloads of `tasks` (optional capability, for the agent's
+   * metrics). One call for many tasks, so an engine that must look at all its processes does
+   * so once. A task whose workload is not found (not started, or gone) is in neither list;
+   * an error for one task is reported in `errors` and does not fail the others. Stops early,
+   * leaving the unfinished tasks out, when `signal` aborts.
+   */
+  stats?(tasks: readonly Task[], signal?: AbortSignal): Promise<TaskStatsResult>;
+}
+
+/** What one task's workload uses now. */
+export interface TaskStats {
+  /**
+   * CPU time (user + system) since the workload started, in seconds. It may go down (a
+   * process of the task left its group and took its time along): consumers keep it monotonic.
+   */
+  cpuSeconds: number;
+  /** Memory it holds now, in bytes (resident set, page cache it could drop excluded). */
+  memoryBytes: number;
+}
+
+export interface TaskStatsResult {
+  /** By task ID. */
+  stats: Map<string, TaskStats>;
+  errors: { taskId: string; error: Error }[];
 }
 
 export interface EngineDescription {

@@ -34,6 +34,7 @@ export {
   type ServiceModeKind,
 } from './common/service-mode.rules';
 export { ServiceLoop, type ServiceLoopOptions } from './common/service.loop';
+export { NO_RESTART_HOOKS, type RestartHooks } from './restart/restart.hooks';
 export {
   DEFAULT_MAX_IN_FLIGHT,
   DirtyServiceLoop,

@@ -15,6 +15,8 @@ export const PENDING_MESSAGE = 'pending task scheduling';
 
 export interface BatchOutcome {
   assigned: number;
+  /** The tasks assigned (or confirmed), as read before the write. */
+  placed: SchedulerTask[];
   /** Tasks left pending, whether their reason had to be rewritten or not. */
   waiting: number;
   writes: number;
@@ -67,7 +69,7 @@ export function writeBatch(
 }
 
 class TaskWrites {
-  readonly outcome: BatchOutcome = { assigned: 0, waiting: 0, writes: 0 };
+  readonly outcome: BatchOutcome = { assigned: 0, placed: [], waiting: 0, writes: 0 };
 
   constructor(
     private readonly tx: WriteTx,
@@ -84,6 +86,7 @@ class TaskWrites {
     };
     if (h.generic.length > 0) next.AssignedGenericResources = claimsToResources(h.generic);
     this.tx.update('task', next);
+    this.outcome.placed.push(task);
     this.outcome.assigned++;
     this.outcome.writes++;
   }

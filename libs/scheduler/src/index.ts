@@ -1,4 +1,5 @@
 export { Scheduler, type SchedulerOptions, type SchedulerStore } from './scheduler';
+export { type SchedulerHooks, NO_SCHEDULER_HOOKS } from './scheduler.hooks';
 export { type SchedulerNode, type SchedulerService, type SchedulerTask } from './scheduler.types';
 export { needsScheduling, isPreassigned, holdsNode, countsAsReplica } from './task.predicates';
 export {

@@ -8,6 +8,7 @@ import {
   pendingGroups,
 } from './batch.planner';
 import { type BatchOutcome, writeBatch } from './batch.writer';
+import { NO_SCHEDULER_HOOKS, type SchedulerHooks } from './scheduler.hooks';
 import { DEFAULT_FILTERS } from './pipeline/filter.pipeline';
 import { type Filter } from './pipeline/filter.types';
 import { ClusterState } from './state/cluster.state';
@@ -28,6 +29,8 @@ export interface SchedulerOptions {
    * is retried on the next commit. Default: ignored.
    */
   onError?: (error: unknown) => void;
+  /** Default: none. */
+  hooks?: SchedulerHooks;
 }
 
 /**
@@ -46,6 +49,7 @@ export class Scheduler {
   private readonly filters: readonly Filter[];
   private readonly bounds: BatchBounds;
   private readonly onError: (error: unknown) => void;
+  private readonly hooks: SchedulerHooks;
   private cancel: (() => void) | undefined;
   private state = new ClusterState();
   /** Kept across rebuilds of the state, for as long as this scheduler (a leadership term). */
@@ -67,6 +71,7 @@ export class Scheduler {
       maxBytes: Math.max(1, opts.batch?.maxBytes ?? MAX_BATCH_BYTES),
     };
     this.onError = opts.onError ?? (() => undefined);
+    this.hooks = opts.hooks ?? NO_SCHEDULER_HOOKS;
   }
 
   get running(): boolean {
@@ -181,10 +186,12 @@ export class Scheduler {
     for (const parts of batches(pendingGroups(state), this.bounds)) {
       // Stopped, or rebuilt from a new view: the next pass starts from that.
       if (!this.cancel || this.state !== state) return;
-      let outcome: BatchOutcome = { assigned: 0, waiting: 0, writes: 0 };
+      let outcome: BatchOutcome = { assigned: 0, placed: [], waiting: 0, writes: 0 };
+      const at = this.clock.now();
       await this.store.update((tx) => {
-        outcome = writeBatch(tx, state, this.filters, parts, this.clock.now());
+        outcome = writeBatch(tx, state, this.filters, parts, at);
       });
+      for (const task of outcome.placed) this.hooks.taskAssigned(task, at);
       if (outcome.writes > 0) this.stats.proposals++;
       this.stats.assigned += outcome.assigned;
       assigned += outcome.assigned;

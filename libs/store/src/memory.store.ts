@@ -3,11 +3,13 @@ import { type core, type StateMachine } from '@shoal/raft';
 import { Changelog, filterKinds } from './store.changelog';
 import {
   type ApplyOutcome,
+  type Kind,
   type Proposer,
   type StoreEvent,
   type StoreProposal,
 } from './store.contract';
 import { StoreError, StoreOutcomeUnknownError } from './store.errors';
+import { type StoreMetrics } from './store.metrics';
 import { planProposal } from './proposal.apply';
 import { decodeProposal, decodeSnapshot, encodeProposal, encodeSnapshot } from './proposal.codec';
 import { Tables } from './store.tables';
@@ -29,6 +31,8 @@ export interface MemoryStoreOptions {
   newId?: IdGenerator;
   /** How many events (changes and commit markers) watch({since}) can replay. */
   changelogLimit?: number;
+  /** Transaction latency hooks, for monitoring. */
+  metrics?: StoreMetrics;
 }
 
 export const DEFAULT_CHANGELOG_LIMIT = 10_000;
@@ -46,6 +50,7 @@ export class MemoryStore implements StateMachine {
   private readonly proposer: Proposer;
   private readonly clock: Clock;
   private readonly newId: IdGenerator;
+  private readonly metrics: StoreMetrics | undefined;
   /**
    * Outcomes of this store's own proposals, keyed by requestId. Only requestIds with an
    * update() waiting are recorded (other managers' proposals are not), and update() removes
@@ -66,6 +71,7 @@ export class MemoryStore implements StateMachine {
     this.proposer = opts.proposer;
     this.clock = opts.clock;
     this.newId = opts.newId ?? objectIdGenerator();
+    this.metrics = opts.metrics;
     this.changelog = new Changelog(opts.changelogLimit ?? DEFAULT_CHANGELOG_LIMIT);
     const t = this.tables;
     this.reader = {
@@ -85,6 +91,11 @@ export class MemoryStore implements StateMachine {
   /** Raft index of the last entry applied to the store. */
   get lastIndex(): number {
     return this.tables.lastIndex;
+  }
+
+  /** Objects of one kind in the committed state, in constant time (for metrics). */
+  count(kind: Kind): number {
+    return this.tables.count(kind);
   }
 
   /** Entries apply() skipped because they held no valid proposal. */
@@ -108,9 +119,20 @@ export class MemoryStore implements StateMachine {
    * (orchestrators, scheduler) propose straight to their own Raft node, so a deposed leader's
    * write fails instead of being forwarded to the new leader.
    */
-  async update(
+  update(fn: (tx: WriteTx) => void, opts: { proposer?: Proposer } = {}): Promise<UpdateResult> {
+    const metrics = this.metrics;
+    if (!metrics) return this.write(fn, opts, 0);
+    const started = metrics.transactionStarted();
+    return this.write(fn, opts, started).catch((err: unknown) => {
+      metrics.transactionEnded(started, 'failed');
+      throw err;
+    });
+  }
+
+  private async write(
     fn: (tx: WriteTx) => void,
-    opts: { proposer?: Proposer } = {},
+    opts: { proposer?: Proposer },
+    started: number,
   ): Promise<UpdateResult> {
     const time = this.clock.now();
     const tx = new WriteTransaction(this.reader, time, this.newId);
@@ -135,6 +157,7 @@ export class MemoryStore implements StateMachine {
     }
     if (!outcome) throw new StoreOutcomeUnknownError(index);
     if (outcome.failure) throw new StoreError(outcome.failure);
+    this.metrics?.transactionEnded(started, 'committed');
     return { index: outcome.index, created };
   }
 

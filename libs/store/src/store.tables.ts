@@ -52,6 +52,10 @@ export class Tables implements ReadTx {
     return undefined;
   }
 
+  count(kind: Kind): number {
+    return this.table(kind).size;
+  }
+
   list<T extends StoredObject = StoredObject>(kind: Kind): T[] {
     return [...this.table(kind).values()] as T[];
   }

@@ -1,6 +1,7 @@
 import { type Clock, type Logger } from '@shoal/common';
 import { type DispatcherApi, type ManagerAddress, type TimerPort } from '@shoal/dispatcher';
 import { type Executor } from '@shoal/exec';
+import { type AgentMetrics, type AgentMetricsSource } from '@shoal/metrics';
 import { AgentSession } from './agent.session';
 import { type AgentStateStore, type SavedTask } from './agent-state.store';
 import { LogPublisher } from './log.publisher';
@@ -26,6 +27,11 @@ export interface AgentOptions {
    */
   timers?: TimerPort;
   logger: Logger;
+  /**
+   * Where the agent's metrics go (docs/metrics.md): the executor's calls are timed and the
+   * tasks' states and usage are read from this agent while it runs.
+   */
+  metrics?: { agent: AgentMetrics; executorName: string };
 }
 
 /**
@@ -40,24 +46,28 @@ export class Agent {
   private managers: string[];
   private stopped = false;
   private readonly state: AgentStateStore;
+  private readonly metrics?: { agent: AgentMetrics; source: AgentMetricsSource };
 
   constructor(o: AgentOptions) {
     this.managers = [...o.managers];
     this.state = o.state;
     const log = o.logger;
+    const executor = o.metrics
+      ? o.metrics.agent.instrument(o.executor, o.metrics.executorName)
+      : o.executor;
     this.reporter = new StatusReporter(
       (err) => log.debug('status report not delivered yet', { err: (err as Error).message }),
       o.timers,
     );
     this.worker = new TaskWorker({
-      executor: o.executor,
+      executor,
       state: o.state,
       clock: o.clock,
       report: (taskId, status) => this.reporter.report(taskId, status),
       forget: (taskId) => this.reporter.forget(taskId),
       logger: log,
     });
-    this.logs = new LogPublisher(o.executor, (id) => this.worker.taskOf(id), log);
+    this.logs = new LogPublisher(executor, (id) => this.worker.taskOf(id), log);
     this.session = new AgentSession({
       connect: (addr) => o.connect(addr),
       managers: () => this.managers,
@@ -79,6 +89,18 @@ export class Agent {
       ...(o.timers ? { timers: o.timers } : {}),
       logger: log,
     });
+    if (o.metrics) {
+      const source: AgentMetricsSource = {
+        tasks: () =>
+          this.worker.tasks().map((t) => ({
+            task: t.task,
+            ...(t.status?.State ? { state: t.status.State } : {}),
+          })),
+        executor,
+      };
+      this.metrics = { agent: o.metrics.agent, source };
+      o.metrics.agent.attach(source);
+    }
   }
 
   /** Re-adopts the tasks from before a restart, then connects. */
@@ -100,6 +122,7 @@ export class Agent {
   async stop(): Promise<void> {
     this.stopped = true;
     this.worker.detach();
+    this.detachMetrics();
     await this.session.stop();
   }
 
@@ -108,6 +131,11 @@ export class Agent {
     this.stopped = true;
     await this.session.stop();
     await this.worker.stopAll();
+    this.detachMetrics();
+  }
+
+  private detachMetrics(): void {
+    if (this.metrics) this.metrics.agent.detach(this.metrics.source);
   }
 
   get connected(): boolean {

@@ -30,6 +30,7 @@ import {
   type NodeTlsMaterial,
 } from '@shoal/ca/grpc';
 import { type Clock, type IdGenerator, type Logger } from '@shoal/common';
+import { type NodeInfo, type Registry } from '@shoal/metrics';
 import { type RaftMemberAddress } from '@shoal/raft';
 import { bootstrapClusterState } from '../control/swarm-bootstrap';
 import { type StoredNode } from '../control/stored.types';
@@ -44,7 +45,7 @@ import {
 } from '../manager/swarm-runtime.port';
 import { CertificateRenewer } from './certificate-renewer';
 import { ManagerNode } from './manager.node';
-import { describeHost } from './node-description';
+import { describeHost, metricsEngineLabels } from './node-description';
 import { NodeAgent } from './node-agent';
 import { StateDir, type NodeState } from './state-dir';
 
@@ -65,6 +66,8 @@ export interface DaemonRuntimeOptions {
   newId: IdGenerator;
   logger: Logger;
   tickMs?: number;
+  /** The daemon's metrics registry (--metrics-addr); no metrics are kept without it. */
+  metrics?: Registry;
 }
 
 /**
@@ -88,6 +91,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
   private readonly stateDir: StateDir;
   private readonly log: Logger;
   private readonly agent: NodeAgent;
+  private metricsBound?: HostPort;
 
   constructor(private readonly o: DaemonRuntimeOptions) {
     this.stateDir = new StateDir(o.config.stateDir);
@@ -98,7 +102,21 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
       version: o.version,
       clock: o.clock,
       logger: o.logger,
+      metrics: o.metrics,
+      engineLabels: () => this.engineLabels(this.nodeAddr()),
     });
+  }
+
+  /**
+   * The address the metrics listener bound (its port when --metrics-addr asked for port 0).
+   * Set it before the node joins or resumes, so the description carries it from the start.
+   */
+  setMetricsEndpoint(bound: HostPort): void {
+    this.metricsBound = bound;
+  }
+
+  private engineLabels(advertiseHost: string | undefined): Record<string, string> {
+    return metricsEngineLabels(this.o.config.metricsAddr, this.metricsBound, advertiseHost);
   }
 
   /** On start: rejoin the swarm this node was in before it stopped or crashed. */
@@ -142,6 +160,11 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
 
   nodeId(): string | undefined {
     return this.node?.nodeId;
+  }
+
+  /** This node's swarm ID and role while it is in a swarm, for shoal_node_info. */
+  nodeInfo(): NodeInfo | undefined {
+    return this.node ? { nodeId: this.node.nodeId, role: this.node.role } : undefined;
   }
 
   nodeAddr(): string | undefined {
@@ -233,7 +256,11 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
           clusterId: node.clusterId,
           nodeId: node.nodeId,
           spec: params.spec,
-          description: describeHost(this.o.version, this.o.config.executor),
+          description: describeHost(
+            this.o.version,
+            this.o.config.executor,
+            this.engineLabels(advertise.host),
+          ),
           addr: advertise.host,
           raftAddr: node.advertiseAddr,
           rootCa,
@@ -284,6 +311,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
         newId: this.o.newId,
         logger: this.o.logger,
         tickMs: this.o.tickMs,
+        metrics: this.o.metrics,
       });
       await manager.store.update((tx) => {
         for (const n of tx.list<StoredNode>('node')) {
@@ -373,7 +401,11 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
           formatHostPort(advertise),
           {
             availability: params.availability,
-            description: describeHost(this.o.version, this.o.config.executor),
+            description: describeHost(
+              this.o.version,
+              this.o.config.executor,
+              this.engineLabels(advertise.host),
+            ),
           },
         );
         return { remote, ca: caPem, issued, keyPem };
@@ -581,6 +613,7 @@ export class DaemonSwarmRuntime implements SwarmRuntime {
       newId: this.o.newId,
       logger: this.o.logger,
       tickMs: this.o.tickMs,
+      metrics: this.o.metrics,
     });
   }
 

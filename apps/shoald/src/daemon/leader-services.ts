@@ -1,7 +1,9 @@
 import { type Clock, type IdGenerator, type Logger } from '@shoal/common';
 import { type Dispatcher, type LogBroker, systemTimers } from '@shoal/dispatcher';
 import { NotLeaderError, type RaftDriver } from '@shoal/raft';
+import { LeaderMetrics } from '@shoal/metrics';
 import { type MemoryStore, type Proposer } from '@shoal/store';
+import { type Registry } from 'prom-client';
 import { LeaderStack } from './leader-stack';
 import { toApiError } from './raft-errors';
 
@@ -13,6 +15,8 @@ import { toApiError } from './raft-errors';
  */
 export class LeaderServices {
   private running?: LeaderStack;
+  /** The leader series on `metrics`, while the stack runs. */
+  private leaderMetrics?: LeaderMetrics;
   /** Bumped on every leadership change, so a start that finishes late knows it is stale. */
   private generation = 0;
   private readonly offLeaderChange: () => void;
@@ -23,6 +27,8 @@ export class LeaderServices {
     private readonly clock: Clock,
     private readonly newId: IdGenerator,
     private readonly log: Logger,
+    /** The daemon's registry: the leader series are on it while this node leads. */
+    private readonly metrics?: Registry,
   ) {
     this.offLeaderChange = driver.onLeaderChange((leader) => this.onLeader(leader));
     this.onLeader(driver.leaderId());
@@ -51,22 +57,52 @@ export class LeaderServices {
         }
       },
     };
-    this.running = new LeaderStack({
-      store: this.store,
-      proposer,
-      clock: this.clock,
-      timers: systemTimers,
-      newId: this.newId,
-      logger: this.log,
-    });
+    const metrics = this.leaderMetricsOrNone();
+    try {
+      this.running = new LeaderStack({
+        store: this.store,
+        proposer,
+        clock: this.clock,
+        timers: systemTimers,
+        newId: this.newId,
+        logger: this.log,
+        ...(metrics ? { hooks: metrics.hooks } : {}),
+      });
+    } catch (err) {
+      metrics?.unregister();
+      throw err;
+    }
+    const dispatcher = this.running.dispatcher;
+    metrics?.countSessionsWith(() => dispatcher.sessionCount);
+    this.leaderMetrics = metrics;
     this.running.start();
     this.log.info('leader services started');
+  }
+
+  /**
+   * The leader series on the daemon's registry, if it has one. Leading matters more than
+   * its metrics: if they cannot be registered (a name taken by a stray metric), the stack
+   * runs without them and the failure is logged.
+   */
+  private leaderMetricsOrNone(): LeaderMetrics | undefined {
+    if (!this.metrics) return undefined;
+    try {
+      return new LeaderMetrics(this.metrics, this.store, {
+        onCollectError: (metric, err) =>
+          this.log.warn('leader metric not collected', { metric, err: `${err}` }),
+      });
+    } catch (err) {
+      this.log.warn('leader metrics not registered', { err: `${err}` });
+      return undefined;
+    }
   }
 
   private stopServices(): void {
     const r = this.running;
     if (!r) return;
     this.running = undefined;
+    this.leaderMetrics?.unregister();
+    this.leaderMetrics = undefined;
     r.stop();
     this.log.info('leader services stopped');
   }

@@ -1,15 +1,22 @@
 import { type Clock, type IdGenerator, type Logger } from '@shoal/common';
-import { Dispatcher, LogBroker, type HeartbeatPolicy, type TimerPort } from '@shoal/dispatcher';
+import {
+  Dispatcher,
+  type DispatcherHooks,
+  LogBroker,
+  type HeartbeatPolicy,
+  type TimerPort,
+} from '@shoal/dispatcher';
 import {
   ConstraintEnforcer,
   GlobalOrchestrator,
   JobsOrchestrator,
   ReplicatedOrchestrator,
+  type RestartHooks,
   ServiceRebalancer,
   TaskReaper,
   UpdateSupervisor,
 } from '@shoal/orchestrator';
-import { Scheduler } from '@shoal/scheduler';
+import { Scheduler, type SchedulerHooks } from '@shoal/scheduler';
 import { type MemoryStore, type Proposer } from '@shoal/store';
 
 /** How often due restarts, delays and monitor windows are looked for. */
@@ -31,6 +38,15 @@ export interface LeaderStackOptions {
    * setImmediate turn; the deterministic simulator passes a microtask.
    */
   yieldToEventLoop?: () => Promise<void>;
+  /** Observers of the components (the leader's metrics, see LeaderMetrics). Default: none. */
+  hooks?: LeaderStackHooks;
+}
+
+export interface LeaderStackHooks {
+  dispatcher?: DispatcherHooks;
+  scheduler?: SchedulerHooks;
+  /** For the replicated, global and jobs orchestrators. */
+  restarts?: RestartHooks;
 }
 
 /**
@@ -59,7 +75,7 @@ export class LeaderStack {
   private readonly timers: TimerPort;
 
   constructor(private readonly o: LeaderStackOptions) {
-    const { clock, newId, logger: log } = o;
+    const { clock, newId, logger: log, hooks = {} } = o;
     this.timers = {
       setTimeout: (fn, ms) => o.timers.setTimeout(() => this.stopped || fn(), ms),
     };
@@ -82,23 +98,26 @@ export class LeaderStack {
       newId,
       logger: log.child({ component: 'dispatcher' }),
       ...(o.heartbeat ? { heartbeat: o.heartbeat } : {}),
+      ...(hooks.dispatcher ? { hooks: hooks.dispatcher } : {}),
     });
     this.logs = new LogBroker(this.dispatcher, newId, log.child({ component: 'logs' }));
     this.scheduler = new Scheduler({
       store,
       clock,
       onError: (err) => log.warn('scheduler write failed', { err: (err as Error).message }),
+      ...(hooks.scheduler ? { hooks: hooks.scheduler } : {}),
     });
     this.reaper = new TaskReaper({ store, clock, logger: log.child({ component: 'task-reaper' }) });
     this.enforcer = new ConstraintEnforcer({
       store,
       logger: log.child({ component: 'constraint-enforcer' }),
     });
+    const restarts = hooks.restarts ? { hooks: hooks.restarts } : {};
     this.loops = [
-      new ReplicatedOrchestrator(loop('orchestrator')),
+      new ReplicatedOrchestrator({ ...loop('orchestrator'), ...restarts }),
       new UpdateSupervisor(loop('updater')),
-      new GlobalOrchestrator(loop('global-orchestrator')),
-      new JobsOrchestrator(loop('jobs-orchestrator')),
+      new GlobalOrchestrator({ ...loop('global-orchestrator'), ...restarts }),
+      new JobsOrchestrator({ ...loop('jobs-orchestrator'), ...restarts }),
       new ServiceRebalancer(loop('rebalancer')),
     ];
   }

@@ -23,6 +23,8 @@ import { LeaderServices } from './leader-services';
 import { toApiError } from './raft-errors';
 import { UnavailableError } from '@shoal/api';
 import { type NodeState, type StateDir } from './state-dir';
+import { type Registry } from '@shoal/metrics';
+import { ManagerMetrics } from '../metrics/manager.metrics';
 
 /** How often the leader reconciles Raft membership with the Node objects. */
 const PROMOTE_CHECK_MS = 250;
@@ -46,6 +48,8 @@ export interface ManagerNodeOptions {
   logger: Logger;
   /** Raft tick override for tests; the driver's default otherwise. */
   tickMs?: number;
+  /** The daemon's registry (--metrics-addr): Raft and store series while this runs. */
+  metrics?: Registry;
 }
 
 /**
@@ -61,6 +65,7 @@ export class ManagerNode implements ManagerHandle {
     readonly clock: Clock,
     readonly newId: IdGenerator,
     private readonly log: Logger,
+    private readonly metrics: ManagerMetrics | undefined,
   ) {
     this.membershipTimer = setInterval(() => void this.reconcileMembership(), PROMOTE_CHECK_MS);
     this.membershipTimer.unref();
@@ -131,11 +136,18 @@ export class ManagerNode implements ManagerHandle {
       ],
     });
     const proposer = new ForwardingProposer(getDriver, credentials.client, FORWARD_TIMEOUT_MS);
+    const metrics = o.metrics ? new ManagerMetrics(o.metrics, o.logger) : undefined;
     const store = new MemoryStore({
       proposer,
       clock: o.clock,
       newId: o.newId,
+      metrics: metrics?.store,
     });
+    // On a failed start, free the names so that a later attempt (or promotion) can register.
+    const failed = (err: unknown) => {
+      metrics?.unregister();
+      throw err;
+    };
     ref.driver = await RaftDriver.start({
       id: o.node.nodeId,
       dataDir: o.stateDir.raftDir,
@@ -148,7 +160,9 @@ export class ManagerNode implements ManagerHandle {
       forceNewCluster: o.forceNewCluster,
       tickMs: o.tickMs,
       logger: o.logger.child({ component: 'raft' }),
-    });
+      metrics: metrics?.raft,
+    }).catch(failed);
+    metrics?.attach(ref.driver, store);
     const manager = new ManagerNode(
       store,
       ref.driver,
@@ -157,6 +171,7 @@ export class ManagerNode implements ManagerHandle {
       o.clock,
       o.newId,
       o.logger,
+      metrics,
     );
     ref.manager = manager;
     manager.leaderServices = new LeaderServices(
@@ -165,8 +180,9 @@ export class ManagerNode implements ManagerHandle {
       o.clock,
       o.newId,
       o.logger.child({ component: 'leader' }),
+      o.metrics,
     );
-    await manager.caughtUp();
+    await manager.caughtUp().catch(failed);
     return manager;
   }
 
@@ -338,6 +354,7 @@ export class ManagerNode implements ManagerHandle {
 
   /** Hands leadership to another manager first when asked to, so writes barely pause. */
   async stop(opts: { transferLeadership?: boolean } = {}): Promise<void> {
+    this.metrics?.unregister();
     clearInterval(this.membershipTimer);
     this.leaderServices?.stop();
     await this.driver.stop({ transferLeadership: opts.transferLeadership ?? false });

@@ -7,7 +7,9 @@ import {
 } from '@shoal/ca/grpc';
 import { type Clock, type Logger } from '@shoal/common';
 import { GrpcDispatcherApi } from '@shoal/dispatcher';
-import { type Executor } from '@shoal/exec';
+import { DockerExecutor, type Executor } from '@shoal/exec';
+import { AgentMetrics } from '@shoal/metrics';
+import type { Registry } from 'prom-client';
 import { Agent } from '../agent/agent';
 import { FileAgentState } from '../agent/agent-state.store';
 import { chooseExecutor } from '../agent/executor.choice';
@@ -20,6 +22,10 @@ export interface NodeAgentOptions {
   version: string;
   clock: Clock;
   logger: Logger;
+  /** The daemon's metrics registry; the agent's metrics are registered there once. */
+  metrics?: Registry;
+  /** Extra engine labels, read at each description (e.g. shoal.metrics-addr). */
+  engineLabels?: () => Record<string, string>;
 }
 
 /**
@@ -36,7 +42,19 @@ export class NodeAgent {
   /** Bumped by stop() and leave(), so a start still awaiting its executor knows to give up. */
   private generation = 0;
 
-  constructor(private readonly o: NodeAgentOptions) {}
+  /** Made once: every Agent this node runs (it may leave and join again) feeds the same series. */
+  private readonly metrics?: AgentMetrics;
+
+  constructor(private readonly o: NodeAgentOptions) {
+    if (o.metrics) {
+      const log = o.logger.child({ component: 'agent-metrics' });
+      this.metrics = new AgentMetrics(o.metrics, {
+        onStatsError: (task, err) => log.debug('task stats not read', { task, err: err.message }),
+        onCollectError: (metric, err) =>
+          log.warn('metric not collected', { metric, err: (err as Error).message }),
+      });
+    }
+  }
 
   /** Starts the agent unless it runs. `managers` are cluster addresses, best first. */
   async ensureStarted(
@@ -65,7 +83,11 @@ export class NodeAgent {
           Resources: { NanoCPUs: engine.nanoCpus, MemoryBytes: engine.memoryBytes },
           Engine: {
             EngineVersion: engine.engineVersion,
-            Labels: { ...engine.labels, 'shoal.executor': engine.executor },
+            Labels: {
+              ...engine.labels,
+              ...this.o.engineLabels?.(),
+              'shoal.executor': engine.executor,
+            },
             Plugins: [],
           },
         };
@@ -74,6 +96,14 @@ export class NodeAgent {
       clock: this.o.clock,
       random: Math.random,
       logger: this.o.logger.child({ component: 'agent' }),
+      ...(this.metrics
+        ? {
+            metrics: {
+              agent: this.metrics,
+              executorName: executor instanceof DockerExecutor ? 'docker' : 'process',
+            },
+          }
+        : {}),
     });
     const agent = this.agent;
     try {

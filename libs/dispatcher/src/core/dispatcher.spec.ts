@@ -10,6 +10,7 @@ import { type AssignmentMessage } from './assignment.set';
 import {
   Dispatcher,
   ForeignTaskError,
+  observedAddr,
   UnknownNodeError,
   UnknownSessionError,
   type SessionPush,
@@ -33,6 +34,15 @@ async function open(d: Dispatcher, nodeId: string, pushes: SessionPush[] = []) {
     pushes.push(m),
   );
 }
+
+describe('observedAddr', () => {
+  it('records the session address, but keeps the joined address over a loopback source', () => {
+    expect(observedAddr('10.0.0.1', '10.0.0.9')).toBe('10.0.0.1');
+    expect(observedAddr('127.0.0.1', '127.0.0.3')).toBe('127.0.0.3');
+    expect(observedAddr('::1', '10.0.0.9')).toBe('10.0.0.9');
+    expect(observedAddr('127.0.0.1', undefined)).toBe('127.0.0.1');
+  });
+});
 
 describe('Dispatcher sessions', () => {
   it('opening a session marks the node ready with its description and address', async () => {

@@ -2,6 +2,7 @@ import { TASK_STATE_ORDER, type Task, type TaskState } from '@shoal/api/swarm';
 import { type Clock, type IdGenerator, type Logger } from '@shoal/common';
 import { type MemoryStore, type ReadTx, type StoreEvent, type StoredObject } from '@shoal/store';
 import { AssignmentSet, isAssignedTo, type AssignmentMessage } from './assignment.set';
+import { type DispatcherHooks, NO_DISPATCHER_HOOKS, RunningDelayTimer } from './dispatcher.hooks';
 import {
   DEFAULT_HEARTBEAT_POLICY,
   heartbeatGraceMs,
@@ -62,6 +63,8 @@ export interface DispatcherOptions {
   logger: Logger;
   heartbeat?: HeartbeatPolicy;
   statusBatch?: StatusBatchBounds;
+  /** Default: none. */
+  hooks?: DispatcherHooks;
 }
 
 interface Session {
@@ -120,6 +123,7 @@ export class Dispatcher {
   private readonly o: Required<Omit<DispatcherOptions, 'heartbeat' | 'statusBatch'>> & {
     heartbeat: HeartbeatPolicy;
   };
+  private readonly toRunning: RunningDelayTimer;
   private readonly sessions = new Map<string, Session>();
   private readonly sessionOfNode = new Map<string, string>();
   private readonly heartbeats = new HeartbeatTracker();
@@ -144,7 +148,12 @@ export class Dispatcher {
   private checkDueAt = 0;
 
   constructor(opts: DispatcherOptions) {
-    this.o = { ...opts, heartbeat: opts.heartbeat ?? DEFAULT_HEARTBEAT_POLICY };
+    this.o = {
+      ...opts,
+      heartbeat: opts.heartbeat ?? DEFAULT_HEARTBEAT_POLICY,
+      hooks: opts.hooks ?? NO_DISPATCHER_HOOKS,
+    };
+    this.toRunning = new RunningDelayTimer(this.o.hooks);
     this.batcher = new StatusBatcher(opts.statusBatch ?? DEFAULT_STATUS_BATCH_BOUNDS);
   }
 
@@ -183,6 +192,7 @@ export class Dispatcher {
     this.cancelCheck?.();
     this.cancelFlush?.();
     this.endAllSessions('the dispatcher stopped (leadership moved)');
+    this.toRunning.clear();
     for (const w of this.waiters) w.reject(new Error('the dispatcher stopped before writing'));
     this.waiters = [];
   }
@@ -212,7 +222,12 @@ export class Dispatcher {
       const node = tx.get<NodeLike>('node', nodeId);
       if (!node) throw new UnknownNodeError(`node ${nodeId} is not part of this swarm`);
       const next = structuredClone(node) as NodeLike;
-      next.Status = { ...next.Status, State: 'ready', Message: '', Addr: peerAddr };
+      next.Status = {
+        ...next.Status,
+        State: 'ready',
+        Message: '',
+        Addr: observedAddr(peerAddr, next.Status?.Addr),
+      };
       if (description) next.Description = description;
       tx.update('node', next);
     });
@@ -247,6 +262,7 @@ export class Dispatcher {
   heartbeat(nodeId: string, sessionId: string): number {
     this.session(nodeId, sessionId);
     this.heartbeats.beat(nodeId, this.o.clock.now(), this.graceMs());
+    this.o.hooks.heartbeat(nodeId);
     this.scheduleCheck();
     return this.periodMs();
   }
@@ -353,6 +369,7 @@ export class Dispatcher {
   private onEvent(event: StoreEvent): void {
     if (this.stopped) return;
     if (event.type === 'reset') {
+      this.toRunning.clear();
       for (const s of this.sessions.values()) this.dirtyNodes.set(s.nodeId, ALL_TASKS);
       this.managersChanged = true;
       return;
@@ -364,6 +381,7 @@ export class Dispatcher {
     if (event.kind === 'task') {
       const now = event.object as Task;
       const before = event.previous as Task | undefined;
+      this.toRunning.observe(event);
       // Most task writes are the agents' own status reports, which change nothing an agent is
       // sent: recomputing the node's assignments for them cost the leader more than anything
       // else at scale (issue 6's benchmark).
@@ -577,4 +595,16 @@ function managersOf(nodes: readonly NodeLike[]): ManagerAddress[] {
     .filter((n) => n.Spec?.Role === 'manager' && n.ManagerStatus?.Addr)
     .map((n) => ({ nodeId: n.ID, addr: n.ManagerStatus!.Addr! }))
     .sort((a, b) => (a.nodeId < b.nodeId ? -1 : 1));
+}
+
+/**
+ * The address to record for a node: the one its session came from, as swarmkit does, except
+ * when that is a loopback address and the node already has one (the address it advertised
+ * when it joined). A loopback source only says the agent shares the manager's host; the
+ * kernel picked it, not the node, and it would point every such node (say, several nodes on
+ * distinct 127.0.0.x addresses of one test host) at the manager's own address.
+ */
+export function observedAddr(peerAddr: string, known: string | undefined): string {
+  const loopback = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(peerAddr) || peerAddr === '::1';
+  return loopback && known ? known : peerAddr;
 }

@@ -3,6 +3,7 @@ import { ManualClock, nullLogger, objectIdGenerator, seededRandomBytes } from '@
 import { MemoryStore, type StoredObject } from '@shoal/store';
 import { DirectProposer } from '@shoal/store/testing/direct.proposer';
 import { Dispatcher } from '../core/dispatcher';
+import { type DispatcherHooks } from '../core/dispatcher.hooks';
 import { type StatusBatchBounds } from '../core/status.batcher';
 import { ManualTimers } from './manual.timers';
 
@@ -19,7 +20,12 @@ export type FixtureTask = Task & StoredObject;
  * with `nodes` created in state `nodeState`. Stop it with `dispatcher.stop()`.
  */
 export async function dispatcherFixture(
-  opts: { nodes?: string[]; nodeState?: string; statusBatch?: StatusBatchBounds } = {},
+  opts: {
+    nodes?: string[];
+    nodeState?: string;
+    statusBatch?: StatusBatchBounds;
+    hooks?: DispatcherHooks;
+  } = {},
 ) {
   const clock = new ManualClock(T0);
   const timers = new ManualTimers(clock);
@@ -45,6 +51,7 @@ export async function dispatcherFixture(
     newId: objectIdGenerator(seededRandomBytes(4)),
     logger: nullLogger,
     ...(opts.statusBatch ? { statusBatch: opts.statusBatch } : {}),
+    ...(opts.hooks ? { hooks: opts.hooks } : {}),
   });
   dispatcher.start();
   const node = (id: string) => store.view((tx) => tx.get<FixtureNode>('node', id));

@@ -123,6 +123,36 @@ describe.skipIf(!dockerdInstalled())('DockerExecutor (real engine)', () => {
     await c.remove();
   }, 15_000);
 
+  it('stats() samples running containers at once: CPU accrues, memory is what they hold', async () => {
+    const busy = task({ Command: ['sh', '-c', 'while :; do :; done'] });
+    // A shell variable of 30 MB: anonymous memory the cgroup must count. The echo after the
+    // sleep keeps busybox's sh from exec'ing sleep, which would drop the variable.
+    const holder = task({
+      Command: ['sh', '-c', 'x=$(head -c 30000000 /dev/zero | tr "\\0" a); sleep 300; echo ${#x}'],
+    });
+    const ended = task({ Command: ['sh', '-c', 'exit 0'] });
+    const never = task(SLEEP);
+    await run(busy);
+    await run(holder);
+    await (await run(ended)).wait();
+    const first = await executor.stats([busy, holder, ended, never]);
+    expect(first.errors).toEqual([]);
+    expect([...first.stats.keys()].sort()).toEqual([busy.ID, holder.ID].sort());
+    // The variable is built just after the start: give it a moment.
+    let held = first.stats.get(holder.ID!)!.memoryBytes;
+    for (let deadline = Date.now() + 10_000; held < 30e6 && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 200));
+      held = (await executor.stats([holder])).stats.get(holder.ID!)!.memoryBytes;
+    }
+    expect(held).toBeGreaterThanOrEqual(30e6);
+    expect(held).toBeLessThan(200e6);
+
+    await new Promise((r) => setTimeout(r, 1_000));
+    const later = await executor.stats([busy, holder]);
+    const accrued = later.stats.get(busy.ID!)!.cpuSeconds - first.stats.get(busy.ID!)!.cpuSeconds;
+    expect(accrued).toBeGreaterThan(0.2);
+  }, 30_000);
+
   it('does not adopt a stopped container, and does not run it again either', async () => {
     const t = task({ Command: ['sh', '-c', 'exit 3'] });
     const first = await run(t);

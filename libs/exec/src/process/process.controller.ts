@@ -33,6 +33,14 @@ export const ADOPTED_EXIT_REASON = 'exit status unknown (process adopted after a
 
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+/** The directory of task `taskId`'s files; throws for an ID that is not a safe file name. */
+export function processTaskDir(stateDir: string, taskId: string): string {
+  if (!TASK_ID.test(taskId)) {
+    throw new Error(`process executor: invalid task ID "${taskId}"`);
+  }
+  return path.join(stateDir, 'tasks', taskId);
+}
+
 export interface ProcessControllerOptions {
   task: Task;
   /** The executor's state directory; the task's files live in `<stateDir>/tasks/<taskId>`. */
@@ -73,10 +81,7 @@ export class ProcessController implements Controller {
 
   constructor(opts: ProcessControllerOptions) {
     const id = opts.task.ID ?? '';
-    if (!TASK_ID.test(id)) {
-      throw new Error(`process executor: invalid task ID "${id}"`);
-    }
-    this.taskDir = path.join(opts.stateDir, 'tasks', id);
+    this.taskDir = processTaskDir(opts.stateDir, id);
     this.task = opts.task;
     this.spec = opts.task.Spec?.ContainerSpec ?? {};
     this.logger = opts.logger.child({ task: id });

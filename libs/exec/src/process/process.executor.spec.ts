@@ -8,6 +8,7 @@ import {
   unlink,
   writeFile,
 } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type ContainerSpec, type Task } from '@shoal/api';
@@ -207,6 +208,31 @@ describe('ProcessExecutor', () => {
   it('rejects a task ID that would escape the state directory', () => {
     expect(() => executor.controller(task({ Command: ['sh'] }, '../x'))).toThrow(/invalid task ID/);
   });
+
+  it.skipIf(!existsSync('/proc/self/stat'))(
+    'stats() measures running tasks by their pid file, adopted ones included, and nothing else',
+    async () => {
+      const busy = task({ Command: ['sh', '-c', 'while :; do :; done'] }, 'busy');
+      const idle = task({ Command: ['sleep', '30'] }, 'idle');
+      const ctl = executor.controller(busy);
+      await run(ctl);
+      await run(executor.controller(idle));
+      await new Promise((r) => setTimeout(r, 500));
+      // A fresh executor, as after an agent restart: only the files tell it what runs.
+      const fresh = new ProcessExecutor({ stateDir });
+      const never = task({ Command: ['true'] }, 'never-started');
+      const bad = task({ Command: ['true'] }, '../escape');
+      const { stats, errors } = await fresh.stats([busy, idle, never, bad]);
+      expect([...stats.keys()].sort()).toEqual(['busy', 'idle']);
+      expect(stats.get('busy')!.cpuSeconds).toBeGreaterThan(0.1);
+      expect(stats.get('idle')!.memoryBytes).toBeGreaterThan(0);
+      expect(errors.map((e) => [e.taskId, e.error.message])).toEqual([
+        ['../escape', expect.stringMatching(/invalid task ID/)],
+      ]);
+      await ctl.terminate();
+      expect([...(await fresh.stats([busy, idle])).stats.keys()]).toEqual(['idle']);
+    },
+  );
 
   describe('healthcheck', () => {
     const MS = 1_000_000; // nanoseconds

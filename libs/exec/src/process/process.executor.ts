@@ -1,8 +1,16 @@
 import os from 'node:os';
+import path from 'node:path';
 import { type Task } from '@shoal/api';
 import { type Logger, nullLogger } from '@shoal/common';
-import { type Controller, type EngineDescription, type Executor } from '../executor.port';
-import { ProcessController } from './process.controller';
+import {
+  type Controller,
+  type EngineDescription,
+  type Executor,
+  type TaskStatsResult,
+} from '../executor.port';
+import { type ProcessIdentity, readPidFile } from './proc';
+import { readSessionStats } from './proc-stats';
+import { ProcessController, processTaskDir } from './process.controller';
 
 export interface ProcessExecutorOptions {
   /** Where task directories live: `<stateDir>/tasks/<taskId>/{pid,stdout.log,stderr.log}`. */
@@ -41,5 +49,28 @@ export class ProcessExecutor implements Executor {
 
   controller(task: Task): Controller {
     return new ProcessController({ task, stateDir: this.stateDir, logger: this.logger });
+  }
+
+  /**
+   * From /proc (proc-stats.ts): each task is found by its pid file, so tasks adopted after an
+   * agent restart are measured too. Without /proc (start time unknown) nothing is reported.
+   */
+  async stats(tasks: readonly Task[], signal?: AbortSignal): Promise<TaskStatsResult> {
+    const result: TaskStatsResult = { stats: new Map(), errors: [] };
+    const found = new Map<string, ProcessIdentity>();
+    await Promise.all(
+      tasks.map(async (task) => {
+        const taskId = task.ID ?? '';
+        try {
+          const id = await readPidFile(path.join(processTaskDir(this.stateDir, taskId), 'pid'));
+          if (id && id.startTime !== null) found.set(taskId, id);
+        } catch (e) {
+          result.errors.push({ taskId, error: e as Error });
+        }
+      }),
+    );
+    if (signal?.aborted) return result;
+    result.stats = await readSessionStats(found);
+    return result;
   }
 }

@@ -1,5 +1,6 @@
 import { TASK_STATE_ORDER, type TaskState } from '@shoal/api/swarm';
 import { type ReadTx, type StoreChangeEvent, type WriteTx } from '@shoal/store';
+import { NO_RESTART_HOOKS, type RestartHooks } from '../restart/restart.hooks';
 import { DEFAULT_RESTART_DELAY_MS } from '../restart/restart.policy';
 import { isTerminalState } from '../restart/slot.history';
 import {
@@ -28,6 +29,13 @@ export interface ServiceLoopOptions extends StoreLoopOptions {
   restartDelayMs?: number;
   /** Bounds of one service's transaction. Default DEFAULT_WRITE_BUDGET. */
   writeBudget?: Partial<WriteBudget>;
+  /** Told of each restart once written. Default: none. */
+  hooks?: RestartHooks;
+}
+
+/** A service's write, with the restarts it made (counted only once it has committed). */
+interface RestartingWrite extends ServiceWrite {
+  restarted?: { serviceName: string; count: number };
 }
 
 /** What only some loops do; see the constructor. */
@@ -51,8 +59,9 @@ export interface ServiceLoopTraits {
  * A subclass says which services are its own, what to do with one and, if not every service,
  * which ones a node's change concerns.
  */
-export abstract class ServiceLoop extends DirtyServiceLoop {
+export abstract class ServiceLoop extends DirtyServiceLoop<RestartingWrite> {
   protected readonly restartDelayMs: number;
+  private readonly hooks: RestartHooks;
   private readonly budget: Readonly<WriteBudget>;
   private readonly removesTasksOfRemovedServices: boolean;
 
@@ -64,6 +73,7 @@ export abstract class ServiceLoop extends DirtyServiceLoop {
       maxBytes: opts.writeBudget?.maxBytes ?? DEFAULT_WRITE_BUDGET.maxBytes,
     };
     this.removesTasksOfRemovedServices = traits.removesTasksOfRemovedServices ?? false;
+    this.hooks = opts.hooks ?? NO_RESTART_HOOKS;
   }
 
   /** Whether the service is this orchestrator's to reconcile. */
@@ -121,7 +131,7 @@ export abstract class ServiceLoop extends DirtyServiceLoop {
   }
 
   /** One service's decisions, as many as the budget takes, written into `tx`. */
-  protected write(tx: WriteTx, serviceId: string): ServiceWrite {
+  protected write(tx: WriteTx, serviceId: string): RestartingWrite {
     const now = this.clock.now();
     const service = tx.get<OrchestratedService>('service', serviceId);
     const tasks = tx.tasksByService<OrchestratedTask>(serviceId);
@@ -130,23 +140,35 @@ export abstract class ServiceLoop extends DirtyServiceLoop {
       // Every task of it, history included, goes to `remove`, so agents stop them and
       // delete their containers too (swarmkit's SetServiceTasksRemove). Each stands alone.
       const decisions = tasks.map((t): Decision => ({ stop: [t], create: [] }));
-      return { again: this.writeDecisions(tx, undefined, decisions, 'remove', now) };
+      return { again: this.writeDecisions(tx, undefined, decisions, 'remove', now).cut };
     }
     if (!this.owns(service)) return {};
     const actions = this.reconcile(service, tasks, tx.list<OrchestratedNode>('node'), now);
     const decisions = decisionsOf(actions, new Map(tasks.map((t) => [t.ID, t])));
-    const again = this.writeDecisions(tx, service, decisions, 'shutdown', now);
-    return { wakeAt: actions.nextWakeAt, again };
+    const { cut, restarts } = this.writeDecisions(tx, service, decisions, 'shutdown', now);
+    const write: RestartingWrite = { wakeAt: actions.nextWakeAt, again: cut };
+    if (restarts > 0) write.restarted = { serviceName: service.Spec.Name ?? '', count: restarts };
+    return write;
   }
 
-  /** Writes decisions in order while the budget takes them; true if some were left out. */
+  protected override committed(serviceId: string, { restarted }: RestartingWrite): void {
+    for (let i = 0; i < (restarted?.count ?? 0); i++) {
+      this.hooks.taskRestarted(serviceId, restarted!.serviceName);
+    }
+  }
+
+  /**
+   * Writes decisions in order while the budget takes them: `cut` if some were left out,
+   * and how many of the written creates were restarts.
+   */
   private writeDecisions(
     tx: WriteTx,
     service: OrchestratedService | undefined,
     decisions: readonly Decision[],
     stopAs: TaskState,
     now: number,
-  ): boolean {
+  ): { cut: boolean; restarts: number } {
+    let restarts = 0;
     const budget = new TransactionBudget(this.budget);
     for (const d of decisions) {
       const stops = d.stop
@@ -158,14 +180,15 @@ export abstract class ServiceLoop extends DirtyServiceLoop {
       let bytes = 0;
       for (const s of stops) bytes += estimatedUpdateBytes(s.before, s.after);
       for (const t of creates) bytes += estimatedCreateBytes(t);
-      if (!budget.admit(stops.length + creates.length, bytes)) return true;
+      if (!budget.admit(stops.length + creates.length, bytes)) return { cut: true, restarts };
       for (const s of stops) tx.update<OrchestratedTask>('task', s.after);
       for (const t of creates) {
         const id = this.newId?.();
         tx.create<OrchestratedTask>('task', id ? { ...t, ID: id } : t);
       }
+      for (const plan of d.create) if (plan.restart) restarts++;
     }
-    return false;
+    return { cut: false, restarts };
   }
 }
 

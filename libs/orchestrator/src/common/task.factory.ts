@@ -15,6 +15,8 @@ export interface NewTaskPlan {
   nodeId?: string;
   /** The job run the task belongs to (job modes only). */
   jobIteration?: number;
+  /** It replaces a task the restart supervisor restarted (see RestartHooks). */
+  restart?: boolean;
 }
 
 /**

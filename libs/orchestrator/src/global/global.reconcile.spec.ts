@@ -106,7 +106,7 @@ describe('reconcileGlobal', () => {
       nextWakeAt: T0 + 5_000,
     });
     expect(reconcileGlobal(global(), tasks, NODES, T0 + 5_000)).toEqual({
-      create: [{ nodeId: 'a' }],
+      create: [{ nodeId: 'a', restart: true }],
       shutdown: [failed.ID],
     });
     const quick = global({ Delay: 100 * NS_PER_MS });
@@ -119,8 +119,11 @@ describe('reconcileGlobal', () => {
     const tasks = [clean, crashed, task({ node: 'c' })];
     const at = (condition: RestartCondition) =>
       reconcileGlobal(global({ Condition: condition, Delay: 0 }), tasks, NODES, T0).create;
-    expect(at('any')).toEqual([{ nodeId: 'a' }, { nodeId: 'b' }]);
-    expect(at('on-failure')).toEqual([{ nodeId: 'b' }]);
+    expect(at('any')).toEqual([
+      { nodeId: 'a', restart: true },
+      { nodeId: 'b', restart: true },
+    ]);
+    expect(at('on-failure')).toEqual([{ nodeId: 'b', restart: true }]);
     expect(at('none')).toEqual([]);
   });
 
@@ -135,7 +138,7 @@ describe('reconcileGlobal', () => {
     // An update (a new template) starts the count afresh.
     const updated = global({ MaxAttempts: 1, Delay: 1 });
     expect(reconcileGlobal(updated, [...history, ...others], NODES, T0 + 1).create).toEqual([
-      { nodeId: 'a' },
+      { nodeId: 'a', restart: true },
     ]);
   });
 

@@ -82,7 +82,7 @@ export function reconcileGlobal(
     });
     if (!decision.restart) continue;
     if (decision.dueAt! <= now) {
-      actions.create.push({ nodeId: node.ID });
+      actions.create.push({ nodeId: node.ID, restart: true });
       shutdown(tasks);
     } else {
       wakeAt(actions, decision.dueAt!);

@@ -84,7 +84,7 @@ describe('reconcileGlobalJob', () => {
     const tasks = [failed, onNode('b')];
     expect(reconcileGlobalJob(globalJob(), tasks, NODES, T0 + 1).nextWakeAt).toBe(T0 + 5_000);
     expect(reconcileGlobalJob(globalJob(), tasks, NODES, T0 + 5_000)).toEqual({
-      create: [{ nodeId: 'a', jobIteration: 0 }],
+      create: [{ nodeId: 'a', jobIteration: 0, restart: true }],
       shutdown: [failed.ID],
     });
     const once = globalJob({ restart: { MaxAttempts: 1, Delay: 0 } });

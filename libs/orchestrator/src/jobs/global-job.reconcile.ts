@@ -105,7 +105,7 @@ export function reconcileGlobalJob(
     });
     if (!decision.restart) continue;
     if (decision.dueAt! <= now) {
-      actions.create.push({ nodeId: node.ID, jobIteration: iteration });
+      actions.create.push({ nodeId: node.ID, jobIteration: iteration, restart: true });
       shutdown(wanted);
     } else {
       wakeAt(actions, decision.dueAt!);

@@ -96,8 +96,8 @@ describe('reconcileReplicatedJob', () => {
     });
     const out = reconcileReplicatedJob(j, [failed, nonZero], NODES, T0 + 5_000);
     expect(out.create).toEqual([
-      { slot: 1, jobIteration: 0 },
-      { slot: 2, jobIteration: 0 },
+      { slot: 1, jobIteration: 0, restart: true },
+      { slot: 2, jobIteration: 0, restart: true },
     ]);
     expect(out.shutdown.sort()).toEqual([failed.ID, nonZero.ID].sort());
   });
@@ -159,7 +159,7 @@ describe('reconcileReplicatedJob', () => {
     const nodes = [node('a', { availability: 'drain' })];
     const none = job({}, { Condition: 'none', Delay: 60e9 });
     expect(reconcileReplicatedJob(none, [onDrained], nodes, T0)).toEqual({
-      create: [{ slot: 1, jobIteration: 0 }],
+      create: [{ slot: 1, jobIteration: 0, restart: true }],
       shutdown: [onDrained.ID],
     });
   });

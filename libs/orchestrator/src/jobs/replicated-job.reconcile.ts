@@ -126,7 +126,7 @@ export function reconcileReplicatedJob(
     if (active >= maxConcurrent) break;
     active++;
     if (r.due <= now) {
-      actions.create.push({ slot: r.slot, jobIteration: iteration });
+      actions.create.push({ slot: r.slot, jobIteration: iteration, restart: true });
       actions.shutdown.push(...r.wanted.map((t) => t.ID));
     } else {
       wakeAt(actions, r.due);

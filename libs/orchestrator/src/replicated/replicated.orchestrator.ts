@@ -43,8 +43,11 @@ export class ReplicatedOrchestrator extends ServiceLoop {
     now: number,
   ): ServiceActions {
     const actions = reconcileReplicated(service, tasks, nodes, now, this.restartDelayMs);
+    const restarts = new Set(actions.restarts);
     return {
-      create: actions.create.map((slot) => ({ slot })),
+      create: actions.create.map((slot) =>
+        restarts.has(slot) ? { slot, restart: true } : { slot },
+      ),
       shutdown: actions.shutdown,
       nextWakeAt: actions.nextWakeAt,
     };

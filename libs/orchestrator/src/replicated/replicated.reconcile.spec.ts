@@ -148,7 +148,7 @@ describe('reconcileReplicated', () => {
     const early = reconcileReplicated(service(2), tasks, NODES, T0 + 4_999);
     expect(early).toEqual({ create: [], shutdown: [], nextWakeAt: T0 + DEFAULT_RESTART_DELAY_MS });
     const due = reconcileReplicated(service(2), tasks, NODES, T0 + 5_000);
-    expect(due).toEqual({ create: [2], shutdown: [failed.ID] });
+    expect(due).toEqual({ create: [2], restarts: [2], shutdown: [failed.ID] });
   });
 
   it('takes the delay from RestartPolicy.Delay (ns), or the given default', () => {
@@ -209,6 +209,7 @@ describe('reconcileReplicated', () => {
     const nodes = [node('a', 'down'), node('b')];
     expect(reconcileReplicated(service(3), [onDown, onGone, fine], nodes, T0)).toEqual({
       create: [1, 2],
+      restarts: [1, 2],
       shutdown: [onDown.ID, onGone.ID],
     });
   });

@@ -146,6 +146,7 @@ export function reconcileReplicated(
     } else if (s.kind === 'restart') {
       if (s.dueAt! <= now) {
         actions.create.push(s.slot);
+        (actions.restarts ??= []).push(s.slot);
         for (const t of s.tasks) actions.shutdown.push(t.ID);
       } else {
         actions.nextWakeAt = Math.min(actions.nextWakeAt ?? Infinity, s.dueAt!);

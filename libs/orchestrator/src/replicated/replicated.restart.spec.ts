@@ -91,7 +91,7 @@ describe('reconcileReplicated: restart policy', () => {
       [node('a')],
       T0 + 9_000,
     );
-    expect(fewer).toEqual({ create: [1], shutdown: [last.ID] });
+    expect(fewer).toEqual({ create: [1], restarts: [1], shutdown: [last.ID] });
   });
 
   it('counts attempts within the Window only', () => {
@@ -133,7 +133,7 @@ describe('reconcileReplicated: restart policy', () => {
       [node('a', 'active', 'down')],
       T0 + 3_000,
     );
-    expect(out).toEqual({ create: [1], shutdown: [current.ID] });
+    expect(out).toEqual({ create: [1], restarts: [1], shutdown: [current.ID] });
   });
 });
 
@@ -150,7 +150,11 @@ describe('reconcileReplicated: node availability', () => {
         nodes,
         T0 + 60_000,
       );
-      expect(out).toEqual({ create: [1, 2], shutdown: [onDrained.ID, pending.ID] });
+      expect(out).toEqual({
+        create: [1, 2],
+        restarts: [1, 2],
+        shutdown: [onDrained.ID, pending.ID],
+      });
     }
   });
 

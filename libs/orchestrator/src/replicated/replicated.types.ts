@@ -26,6 +26,8 @@ export type OrchestratedNode = Node & StoredObject;
 export interface ReplicatedActions {
   /** Slot numbers to create a new task in (DesiredState running, State pending). */
   create: number[];
+  /** Those of `create` that restart their slot's task (see RestartHooks); unset if none. */
+  restarts?: number[];
   /** IDs of tasks whose DesiredState becomes 'shutdown'. */
   shutdown: string[];
   /** The earliest time (ms since the epoch) a delayed restart becomes due, if any waits. */

@@ -1,6 +1,7 @@
 import { type AtRestCipher, type Logger, nullLogger } from '@shoal/common';
 import { type NodeId } from '../core/types';
 import { type Transport } from '../transport/transport';
+import { type RaftDriverMetrics } from './driver.metrics';
 import { type StateMachine } from './state-machine';
 
 export interface RaftMemberAddress {
@@ -58,9 +59,11 @@ export interface RaftDriverOptions {
    * state. Only ever for the one survivor chosen to carry on.
    */
   forceNewCluster?: boolean;
+  /** Latency and size observations for monitoring; none are taken without it. */
+  metrics?: RaftDriverMetrics;
 }
 
-type OptionalOptions = 'bootstrap' | 'peers' | 'cipher' | 'forceNewCluster';
+type OptionalOptions = 'bootstrap' | 'peers' | 'cipher' | 'forceNewCluster' | 'metrics';
 
 export type ResolvedDriverOptions = Required<Omit<RaftDriverOptions, OptionalOptions>> &
   Pick<RaftDriverOptions, OptionalOptions>;

@@ -1,4 +1,5 @@
 export * from './driver.errors';
+export { type RaftDriverMetrics } from './driver.metrics';
 export { DRIVER_DEFAULTS, type RaftDriverOptions, type RaftMemberAddress } from './driver.options';
 export { RaftDriver, type RaftDriverStatus } from './raft.driver';
 export { type StateMachine } from './state-machine';

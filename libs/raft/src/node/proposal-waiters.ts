@@ -1,11 +1,14 @@
 import { type Entry } from '../core/types';
 import { ProposalDroppedError } from './driver.errors';
+import { type RaftDriverMetrics } from './driver.metrics';
 
 interface Waiter {
   term: number;
   resolve: (r: { index: number; term: number }) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
+  /** performance.now() at propose(), when metrics are on. */
+  start: number;
 }
 
 /**
@@ -22,6 +25,8 @@ interface Waiter {
 export class ProposalWaiters {
   private readonly byIndex = new Map<number, Set<Waiter>>();
   private emptied: (() => void)[] = [];
+
+  constructor(private readonly metrics?: RaftDriverMetrics) {}
 
   /** Resolves once no proposal is waiting. */
   whenEmpty(): Promise<void> {
@@ -49,6 +54,7 @@ export class ProposalWaiters {
           reject(onTimeout());
           this.settled();
         }, timeoutMs),
+        start: this.metrics ? performance.now() : 0,
       };
       let at = this.byIndex.get(index);
       if (!at) this.byIndex.set(index, (at = new Set()));
@@ -56,17 +62,26 @@ export class ProposalWaiters {
     });
   }
 
-  /** Settles every waiter whose index is among these applied entries. */
-  applied(entries: readonly Entry[]): void {
+  /**
+   * Settles every waiter whose index is among these applied entries. `committedAt` is when
+   * the driver learnt they were committed (performance.now()), for the latency metrics.
+   */
+  applied(entries: readonly Entry[], committedAt = 0): void {
     if (this.byIndex.size === 0) return;
+    const now = this.metrics ? performance.now() : 0;
     for (const e of entries) {
       const at = this.byIndex.get(e.index);
       if (!at) continue;
       this.byIndex.delete(e.index);
       for (const w of at) {
         clearTimeout(w.timer);
-        if (w.term === e.term) w.resolve({ index: e.index, term: e.term });
-        else
+        if (w.term === e.term) {
+          if (this.metrics) {
+            this.metrics.committed((committedAt - w.start) / 1000);
+            this.metrics.proposalApplied((now - w.start) / 1000);
+          }
+          w.resolve({ index: e.index, term: e.term });
+        } else
           w.reject(new ProposalDroppedError(`overwritten by term ${e.term} at index ${e.index}`));
       }
     }

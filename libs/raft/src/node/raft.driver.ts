@@ -41,6 +41,8 @@ export interface RaftDriverStatus {
   term: number;
   commit: number;
   applied: number;
+  /** The last index in this node's log, committed or not. */
+  lastIndex: number;
   snapshotIndex: number;
   /**
    * On the leader, `match` (the highest index known replicated there) and `recentActive`
@@ -66,7 +68,7 @@ type LeaderListener = (leader: NodeId | undefined, term: number) => void;
 export class RaftDriver {
   private readonly o: ResolvedDriverOptions;
   private readonly log: Logger;
-  private readonly proposals = new ProposalWaiters();
+  private readonly proposals: ProposalWaiters;
   private readonly reads = new ReadWaiters();
   private readonly leaderListeners = new Set<LeaderListener>();
   private ticker: NodeJS.Timeout | undefined;
@@ -102,6 +104,7 @@ export class RaftDriver {
   ) {
     this.o = opts;
     this.log = opts.logger.child({ component: 'raft', node: opts.id });
+    this.proposals = new ProposalWaiters(opts.metrics);
     this.applied = applied;
     this.snapshotIndex = applied;
     this.confState = confState;
@@ -278,6 +281,7 @@ export class RaftDriver {
       term: s.hardState.term,
       commit: s.hardState.commit,
       applied: this.applied,
+      lastIndex: this.storage.lastIndex(),
       snapshotIndex: this.snapshotIndex,
       members: [...this.confState.voters, ...this.confState.learners].map((id) => {
         const pr = s.progress.get(id);
@@ -350,6 +354,9 @@ export class RaftDriver {
   }
 
   private async handleReady(rd: Ready): Promise<void> {
+    const metrics = this.o.metrics;
+    // When this node learnt that these entries are committed: the end of their commit latency.
+    const committedAt = metrics && rd.committedEntries.length > 0 ? performance.now() : 0;
     // 1. Persist.
     if (rd.snapshot) {
       // A snapshot of our own still being written must land first: WAL markers only go forward.
@@ -357,9 +364,13 @@ export class RaftDriver {
       await this.snapshots.save(rd.snapshot);
       await this.wal.saveSnapshotMarker(rd.snapshot.metadata);
       this.storage.applySnapshot(rd.snapshot);
+      metrics?.snapshotInstalled(rd.snapshot.data.length);
     }
     if (rd.hardState || rd.entries.length > 0) {
-      await this.wal.save(rd.hardState, rd.entries, rd.mustSync && this.o.fsync);
+      const sync = rd.mustSync && this.o.fsync;
+      const started = metrics && sync ? performance.now() : 0;
+      await this.wal.save(rd.hardState, rd.entries, sync);
+      if (started) metrics!.walSynced((performance.now() - started) / 1000);
     }
     if (rd.hardState) this.storage.setHardState(rd.hardState);
     if (rd.entries.length > 0) this.storage.append(rd.entries);
@@ -369,7 +380,7 @@ export class RaftDriver {
 
     // 3. Apply.
     if (rd.snapshot) await this.restoreSnapshot(rd.snapshot);
-    if (rd.committedEntries.length > 0) await this.applyEntries(rd.committedEntries);
+    if (rd.committedEntries.length > 0) await this.applyEntries(rd.committedEntries, committedAt);
     for (const rs of rd.readStates) {
       this.reads.readState(Buffer.from(rs.requestCtx).toString('utf8'), rs.index, this.applied);
     }
@@ -382,7 +393,7 @@ export class RaftDriver {
     this.maybeSnapshot();
   }
 
-  private async applyEntries(entries: Entry[]): Promise<void> {
+  private async applyEntries(entries: Entry[], committedAt: number): Promise<void> {
     let batch: Entry[] = [];
     const flush = async () => {
       if (batch.length > 0) await this.o.stateMachine.apply(batch);
@@ -400,7 +411,7 @@ export class RaftDriver {
     }
     await flush();
     this.applied = entries[entries.length - 1]!.index;
-    this.proposals.applied(entries);
+    this.proposals.applied(entries, committedAt);
     this.reads.release(this.applied);
   }
 
@@ -462,22 +473,25 @@ export class RaftDriver {
     const index = this.applied;
     const confState = this.confState;
     const addresses = new Map(this.addresses);
+    const started = performance.now();
     const image = this.o.stateMachine.snapshot();
     this.snapshotting = Promise.resolve(image)
       .then((app) =>
         this.persistSnapshot(
           this.storage.createSnapshot(index, confState, encodeSnapshotEnvelope(addresses, app)),
+          started,
         ),
       )
       .catch((err: unknown) => this.halt('saving a snapshot failed', err))
       .finally(() => (this.snapshotting = undefined));
   }
 
-  private async persistSnapshot(snap: Snapshot): Promise<void> {
+  private async persistSnapshot(snap: Snapshot, started: number): Promise<void> {
     const { index } = snap.metadata;
     await this.snapshots.save(snap);
     await this.wal.saveSnapshotMarker(snap.metadata);
     this.snapshotIndex = index;
+    this.o.metrics?.snapshotWritten(snap.data.length, (performance.now() - started) / 1000);
     const compactTo = index - this.o.retainEntries;
     if (compactTo > this.storage.firstIndex()) {
       this.storage.compact(compactTo);

@@ -1,0 +1,3 @@
+export * from './agent.metrics';
+export * from './task-usage.sampler';
+export * from './timed.executor';

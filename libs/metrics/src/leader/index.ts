@@ -1,0 +1,3 @@
+export * from './leader.metrics';
+export * from './store.census';
+export * from './unschedulable.reason';

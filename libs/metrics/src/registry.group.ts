@@ -1,0 +1,77 @@
+import {
+  Counter,
+  type CounterConfiguration,
+  Gauge,
+  type GaugeConfiguration,
+  Histogram,
+  type HistogramConfiguration,
+  type Metric,
+  type Registry,
+} from 'prom-client';
+
+/** Told when a collect function throws; the scrape goes on without that metric's series. */
+export type CollectErrorHandler = (metric: string, err: unknown) => void;
+
+/**
+ * Metrics that live and die together on a registry: a manager's Raft and store series, the
+ * leader's, an agent's. unregister() takes them all off again, so a node that stops being a
+ * manager (or leader) exports no stale series, and registering the group anew after a
+ * re-promotion finds the names free.
+ *
+ * A collect function that throws does not fail the scrape: the metric reports no series this
+ * time, and the error goes to onCollectError.
+ */
+export class MetricGroup {
+  private readonly metrics: { name: string; metric: Metric }[] = [];
+
+  constructor(
+    readonly registry: Registry,
+    private readonly onCollectError: CollectErrorHandler = () => undefined,
+  ) {}
+
+  gauge<T extends string>(config: GaugeConfiguration<T>): Gauge<T> {
+    const collect = config.collect;
+    const onError = this.onCollectError;
+    const guarded = collect
+      ? function (this: Gauge<T>): void | Promise<void> {
+          const drop = (err: unknown) => {
+            // Whatever the collect had set may be half-updated: better no series than wrong ones.
+            this.reset();
+            if ((config.labelNames ?? []).length === 0) this.remove();
+            onError(config.name, err);
+          };
+          try {
+            const done = collect.call(this);
+            return done instanceof Promise ? done.catch(drop) : undefined;
+          } catch (err) {
+            drop(err);
+          }
+        }
+      : undefined;
+    return this.add(
+      config.name,
+      new Gauge<T>({ ...config, collect: guarded, registers: [this.registry] }),
+    );
+  }
+
+  counter<T extends string>(config: Omit<CounterConfiguration<T>, 'registers'>): Counter<T> {
+    return this.add(config.name, new Counter<T>({ ...config, registers: [this.registry] }));
+  }
+
+  histogram<T extends string>(config: Omit<HistogramConfiguration<T>, 'registers'>): Histogram<T> {
+    return this.add(config.name, new Histogram<T>({ ...config, registers: [this.registry] }));
+  }
+
+  /** Removes every metric of the group from the registry. Idempotent. */
+  unregister(): void {
+    for (const { name, metric } of this.metrics.splice(0)) {
+      // Only our own object: never take down a same-named metric someone else registered.
+      if (this.registry.getSingleMetric(name) === metric) this.registry.removeSingleMetric(name);
+    }
+  }
+
+  private add<M extends Metric>(name: string, metric: M): M {
+    this.metrics.push({ name, metric });
+    return metric;
+  }
+}
