@@ -72,6 +72,7 @@ describe('shoal entry point', () => {
       'service logs',
       'info',
       'version',
+      'events',
     ]);
   });
 

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { CLI_VERSION, type CliContext } from './cli.context';
 import { DEFAULT_HOST } from './client/daemon-host.parser';
+import { registerEventsCommands } from './commands/events.commands';
 import { registerNodeCommands } from './commands/node.commands';
 import { registerServiceQueryCommands } from './commands/service-query.commands';
 import { registerServiceWriteCommands } from './commands/service.commands';
@@ -48,6 +49,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerServiceWriteCommands(service, ctx);
   registerServiceQueryCommands(service, ctx);
   registerSystemCommands(program, ctx);
+  registerEventsCommands(program, ctx);
 
   // docker follows a usage error with "See 'docker service create --help'."; the path differs
   // per command, so it is set on each one rather than inherited.

@@ -29,6 +29,8 @@ export interface CannedResponse {
   /** Sent as is (a binary log stream); wins over `text` and `body`. */
   raw?: Buffer;
   contentType?: string;
+  /** Send the payload but leave the response open (a stream that has not ended). */
+  keepOpen?: boolean;
 }
 
 type Responder = CannedResponse | ((req: RecordedRequest) => CannedResponse);
@@ -36,6 +38,7 @@ type Responder = CannedResponse | ((req: RecordedRequest) => CannedResponse);
 export class FakeDaemon {
   readonly requests: RecordedRequest[] = [];
   private readonly routes: { method: string; path: string; respond: Responder }[] = [];
+  private readonly open = new Set<http.ServerResponse>();
 
   private constructor(
     private readonly server: http.Server,
@@ -70,6 +73,7 @@ export class FakeDaemon {
   }
 
   async stop(): Promise<void> {
+    for (const res of this.open) res.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -110,7 +114,14 @@ export class FakeDaemon {
               ? 'text/plain'
               : 'application/json'),
       });
-      res.end(payload);
+      if (!canned.keepOpen) {
+        res.end(payload);
+        return;
+      }
+      res.flushHeaders();
+      res.write(payload);
+      this.open.add(res);
+      res.on('close', () => this.open.delete(res));
     });
   }
 }

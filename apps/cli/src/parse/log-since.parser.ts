@@ -14,11 +14,12 @@ const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?)?([Zz]|[+-]\d{2}:\d{2})?$/;
 
 /**
- * `--since` as the API's `since`: seconds since the epoch, with nine fraction digits when
+ * `--since` (or another time flag, e.g. `events --until`, named by `flag` in errors) as the
+ * API's `since`: seconds since the epoch, with nine fraction digits when
  * the input had a time of day to the second or finer. A duration counts back from `now` in
  * whole seconds, as docker does.
  */
-export function parseLogSince(value: string, now: Date): string {
+export function parseLogSince(value: string, now: Date, flag = '--since'): string {
   const text = value.trim();
   if (!UNIX_SECONDS.test(text)) {
     let ns: bigint | undefined;
@@ -39,7 +40,7 @@ export function parseLogSince(value: string, now: Date): string {
   const m = DATE_TIME.exec(text);
   if (!m) {
     throw new UsageError(
-      `invalid --since ${JSON.stringify(value)}: failed to parse it as a time or duration; expected ${SINCE_SYNTAX}`,
+      `invalid ${flag} ${JSON.stringify(value)}: failed to parse it as a time or duration; expected ${SINCE_SYNTAX}`,
     );
   }
   const [, y, mo, d, h = '0', mi = '0', s = '0', fraction, zone] = m;
@@ -56,7 +57,7 @@ export function parseLogSince(value: string, now: Date): string {
   }
   if (!Number.isFinite(ms) || Number(mo) > 12 || Number(d) > 31) {
     throw new UsageError(
-      `invalid --since ${JSON.stringify(value)}: not a valid date; expected ${SINCE_SYNTAX}`,
+      `invalid ${flag} ${JSON.stringify(value)}: not a valid date; expected ${SINCE_SYNTAX}`,
     );
   }
   const seconds = Math.floor(ms / 1000);

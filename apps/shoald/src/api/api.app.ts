@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type http from 'node:http';
 import os from 'node:os';
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory, Reflector } from '@nestjs/core';
@@ -10,12 +11,14 @@ import { ApiModule } from './api.module';
 import { type ApiAppOptions, type ApiContext } from './api.options';
 import { DEFAULT_EVENTS_HISTORY } from './events/events.feed';
 import { EventsService } from './events/events.service';
+import { attachEventsWebSocket } from './events/events.websocket';
 import { type ApiRequest, type ApiResponse, type NextFunction } from './http/http.types';
 import { ApiExceptionFilter } from './http/api-exception.filter';
 import { dockerHeadersMiddleware } from './http/docker-headers.middleware';
 import { JsonBodyGuard } from './http/json-body.guard';
 import { DEFAULT_BODY_LIMIT_BYTES, jsonBodyMiddleware } from './http/json-body.middleware';
 import { nestLogger } from './http/nest-logger.adapter';
+import { readOnlyMiddleware } from './http/read-only.middleware';
 import { versionPrefixMiddleware } from './http/version-prefix.middleware';
 import { SpecRouteMatcher } from './not-implemented/spec-route.matcher';
 import { readHostFacts } from './system/host-facts';
@@ -34,7 +37,8 @@ export interface TlsOptions {
 /**
  * Builds the control API (Decision 1: the Docker Engine API's swarm surface) over a
  * SwarmRuntime. The request pipeline, in order:
- *   1. Docker's response headers (Api-Version, Docker-Experimental, Ostype, Server);
+ *   1. Docker's response headers (Api-Version, Docker-Experimental, Ostype, Server); with
+ *      `readOnly`, anything but GET/HEAD is refused here (403);
  *   2. the /v1.24–/v1.44 prefix stripped, other versions refused with Docker's 400;
  *   3. JSON bodies read and parsed for the spec endpoints that take one (json-body);
  *   4. Nest routing: the controllers, then the 501/404 fallback;
@@ -73,6 +77,7 @@ export async function createApiApp(
   app.disable('x-powered-by');
   app.disable('etag'); // dockerd sends none; clients never revalidate
   app.use(dockerHeadersMiddleware(ctx.build.version));
+  if (opts.readOnly) app.use(readOnlyMiddleware());
   // A request may have changed what this node is (swarm init, leave): point the events feed
   // at the right store as soon as it is answered, rather than at the next periodic check.
   const events = app.get(EventsService);
@@ -84,6 +89,8 @@ export async function createApiApp(
   app.use(jsonBodyMiddleware(new SpecRouteMatcher(), ctx.bodyLimitBytes));
   app.useGlobalFilters(new ApiExceptionFilter(ctx.logger.child({ component: 'api' })));
   app.useGlobalGuards(new JsonBodyGuard(app.get(Reflector)));
+  // /events/ws: WebSocket upgrades never reach Express; they are taken on the server itself.
+  attachEventsWebSocket(app.getHttpServer() as http.Server, events, ctx.logger);
   await app.init();
   return app;
 }

@@ -1,11 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { SWARM_RUNTIME, type SwarmRuntime } from '../manager/swarm-runtime.port';
 import { API_CONTEXT, type ApiContext } from './api.options';
+import { DiscoveryController } from './discovery/discovery.controller';
 import { EventsController } from './events/events.controller';
 import { EventsService } from './events/events.service';
 import { LogsController } from './logs/logs.controller';
 import { LogsService } from './logs/logs.service';
 import { FallbackController } from './not-implemented/fallback.controller';
+import { NetworksController } from './networks.controller';
 import { NodesController } from './nodes.controller';
 import { ServicesController } from './services.controller';
 import { SwarmController } from './swarm.controller';
@@ -23,6 +25,8 @@ export const API_CONTROLLERS = [
   NodesController,
   ServicesController,
   TasksController,
+  NetworksController,
+  DiscoveryController,
   LogsController,
   FallbackController,
 ] as const;

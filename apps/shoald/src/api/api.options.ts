@@ -23,6 +23,8 @@ export interface ApiAppOptions {
   clock?: Clock;
   /** Host facts source; tests pin it. Default: read from the OS per request. */
   hostFacts?: () => HostFacts;
+  /** Serve GET and HEAD only, refusing the rest with 403 (the --api-readonly-addr listener). */
+  readOnly?: boolean;
 }
 
 /** The options with defaults applied: what the API's providers get. */

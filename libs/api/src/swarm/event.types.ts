@@ -9,6 +9,8 @@ export type EventType =
   | 'plugin'
   | 'secret'
   | 'service'
+  /** A Shoal addition: dockerd emits no task events. */
+  | 'task'
   | 'volume';
 
 export type EventScope = 'local' | 'swarm';

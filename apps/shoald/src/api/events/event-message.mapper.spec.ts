@@ -112,9 +112,79 @@ describe('mapStoreChange', () => {
     }
   });
 
-  it('emits nothing for tasks and the cluster object', () => {
-    expect(mapStoreChange(change('task', 'create', obj('t')))).toBeUndefined();
+  it('emits nothing for the cluster object', () => {
     expect(mapStoreChange(change('cluster', 'update', obj('c'), obj('c')))).toBeUndefined();
+  });
+});
+
+describe('mapStoreChange for tasks (a Shoal addition)', () => {
+  const task = (extra: Record<string, unknown>) =>
+    obj('t1', {
+      ServiceID: 'svc1',
+      ServiceAnnotations: { Name: 'web' },
+      Slot: 3,
+      DesiredState: 'running',
+      Status: { State: 'pending', Message: 'created' },
+      ...extra,
+    });
+
+  it('names a replicated task service.slot.id and says where it belongs', () => {
+    const e = mapStoreChange(change('task', 'create', task({})))!;
+    expect(e.message).toMatchObject({
+      Type: 'task',
+      Action: 'create',
+      scope: 'swarm',
+      Actor: {
+        ID: 't1',
+        Attributes: { name: 'web.3.t1', 'service.id': 'svc1', 'service.name': 'web', slot: '3' },
+      },
+    });
+  });
+
+  it('uses the node ID in the name of a global task', () => {
+    const e = mapStoreChange(change('task', 'create', task({ Slot: undefined, NodeID: 'n9' })))!;
+    expect(e.message.Actor!.Attributes).toEqual({
+      name: 'web.n9.t1',
+      'service.id': 'svc1',
+      'service.name': 'web',
+      'node.id': 'n9',
+    });
+  });
+
+  it('reports state and desired state changes, lower-cased', () => {
+    const before = task({ NodeID: 'n1', Status: { State: 'running' } });
+    const after = task({ NodeID: 'n1', DesiredState: 'shutdown', Status: { State: 'failed' } });
+    expect(
+      mapStoreChange(change('task', 'update', after, before))!.message.Actor!.Attributes,
+    ).toMatchObject({
+      'node.id': 'n1',
+      'state.old': 'running',
+      'state.new': 'failed',
+      'desiredstate.old': 'running',
+      'desiredstate.new': 'shutdown',
+    });
+  });
+
+  it('reports an assignment (node set with the state change)', () => {
+    const before = task({});
+    const after = task({ NodeID: 'n2', Status: { State: 'assigned' } });
+    expect(
+      mapStoreChange(change('task', 'update', after, before))!.message.Actor!.Attributes,
+    ).toMatchObject({ 'node.id': 'n2', 'state.old': 'pending', 'state.new': 'assigned' });
+  });
+
+  it('drops task updates that change nothing an event reports', () => {
+    const before = task({ Status: { State: 'running', Message: 'started' } });
+    const after = task({ Status: { State: 'running', Message: 'still started', PortStatus: {} } });
+    expect(mapStoreChange(change('task', 'update', after, before))).toBeUndefined();
+  });
+
+  it('maps task removals', () => {
+    expect(mapStoreChange(change('task', 'remove', task({})))!.message).toMatchObject({
+      Type: 'task',
+      Action: 'remove',
+      Actor: { ID: 't1' },
+    });
   });
 });
 

@@ -11,14 +11,15 @@ export interface FeedEvent {
   timeNano: bigint;
 }
 
-/** The store kinds that produce events, and the event Type each becomes. Tasks and the
- * cluster object produce none, as in Docker (`docker events` shows no task or swarm events). */
+/** The store kinds that produce events, and the event Type each becomes. The cluster object
+ * produces none, as in Docker. Tasks are a Shoal addition: dockerd has no task events. */
 const EVENT_TYPE: Partial<Record<Kind, EventType>> = {
   service: 'service',
   node: 'node',
   secret: 'secret',
   config: 'config',
   network: 'network',
+  task: 'task',
 };
 
 export const EVENT_KINDS: readonly Kind[] = Object.keys(EVENT_TYPE) as Kind[];
@@ -30,18 +31,36 @@ export const EVENT_KINDS: readonly Kind[] = Object.keys(EVENT_TYPE) as Kind[];
  * fields Docker reports when they changed:
  * - node: availability, role, state, leader, reachability (lower-case values, as Docker);
  * - service: image, replicas, updatestate.
- * Secrets, configs and networks carry only their name. Returns undefined for kinds that
- * produce no event. The time is the proposal's time, the same on every manager.
+ * Secrets, configs and networks carry only their name.
+ *
+ * Tasks (Shoal's addition) carry name (`<service>.<slot>.<task ID>`, or the node ID for a
+ * global task's slot, as `docker service ps` names them), service.id, service.name (the
+ * copy the orchestrator keeps on each task, so no store lookup), node.id and slot when
+ * known, and on updates state.old/new (Status.State) and desiredstate.old/new. A task update
+ * that changes neither state, desired state nor node returns undefined: tasks are the
+ * busiest kind (a scale to 1,000 replicas is several thousand writes) and the rest of their
+ * writes (messages, port status, attachments) would only add noise.
+ *
+ * Returns undefined for kinds that produce no event. The time is the proposal's time, the
+ * same on every manager. The cost is a handful of property reads per change.
  */
 export function mapStoreChange(change: StoreChangeEvent): FeedEvent | undefined {
   const type = EVENT_TYPE[change.kind];
   if (!type) return undefined;
   const object = change.object as Loose;
   const previous = change.previous as Loose | undefined;
-  const attributes: Record<string, string> = { name: nameOf(change.kind, object) };
-  if (change.action === 'update' && previous) {
-    if (type === 'node') nodeChanges(object, previous, attributes);
-    if (type === 'service') serviceChanges(object, previous, attributes);
+  let attributes: Record<string, string>;
+  if (type === 'task') {
+    attributes = taskAttributes(object);
+    if (change.action === 'update' && previous && !taskChanges(object, previous, attributes)) {
+      return undefined;
+    }
+  } else {
+    attributes = { name: nameOf(change.kind, object) };
+    if (change.action === 'update' && previous) {
+      if (type === 'node') nodeChanges(object, previous, attributes);
+      if (type === 'service') serviceChanges(object, previous, attributes);
+    }
   }
   const ms = Math.trunc(change.time);
   return {
@@ -66,6 +85,27 @@ function nameOf(kind: Kind, o: Loose): string {
   // Docker falls back to the hostname for nodes without a Spec.Name.
   if (kind === 'node') return str(at(o, 'Description', 'Hostname')) ?? '';
   return '';
+}
+
+function taskAttributes(task: Loose): Record<string, string> {
+  const serviceId = str(task['ServiceID']);
+  const serviceName = str(at(task, 'ServiceAnnotations', 'Name'));
+  const nodeId = str(task['NodeID']);
+  const slot = typeof task['Slot'] === 'number' && task['Slot'] > 0 ? String(task['Slot']) : '';
+  const name = str(task['Name']) || `${serviceName ?? ''}.${slot || (nodeId ?? '')}.${task.ID}`;
+  const out: Record<string, string> = { name };
+  if (serviceId) out['service.id'] = serviceId;
+  if (serviceName) out['service.name'] = serviceName;
+  if (nodeId) out['node.id'] = nodeId;
+  if (slot) out['slot'] = slot;
+  return out;
+}
+
+/** Adds the task's state changes; false when nothing an event reports changed. */
+function taskChanges(now: Loose, before: Loose, out: Record<string, string>): boolean {
+  diff(out, 'state', at(before, 'Status', 'State'), at(now, 'Status', 'State'));
+  diff(out, 'desiredstate', before['DesiredState'], now['DesiredState']);
+  return 'state.new' in out || 'desiredstate.new' in out || before['NodeID'] !== now['NodeID'];
 }
 
 function nodeChanges(now: Loose, before: Loose, out: Record<string, string>): void {

@@ -39,6 +39,24 @@ describe('EventsFeed', () => {
     expect(ids(feed.history())).toEqual(['s3', 's4', 's5']);
   });
 
+  it('keeps task events in a ring of their own, merged back in order', () => {
+    const feed = new EventsFeed(3, 2);
+    const task = (id: string, time: number): StoreChangeEvent => ({
+      ...change(id, time),
+      kind: 'task',
+      object: { ID: id, Version: { Index: 1 }, CreatedAt: '', UpdatedAt: '' },
+    });
+    feed.ingest(change('s1', 1000));
+    feed.ingest(task('t1', 2000));
+    feed.ingest(change('s2', 3000));
+    feed.ingest(task('t2', 4000));
+    expect(ids(feed.history())).toEqual(['s1', 't1', 's2', 't2']);
+    // A burst of task churn evicts older tasks only, not services.
+    for (let i = 3; i <= 10; i++) feed.ingest(task(`t${i}`, 4000 + i));
+    expect(ids(feed.history())).toEqual(['s1', 's2', 't9', 't10']);
+    expect(() => new EventsFeed(3, 0)).toThrow(/task events history capacity/);
+  });
+
   it('selects history by inclusive since/until in nanoseconds', () => {
     const feed = new EventsFeed(10);
     for (let i = 1; i <= 5; i++) feed.ingest(change(`s${i}`, i * 1000));
@@ -68,7 +86,7 @@ describe('EventsFeed', () => {
 
   it('ignores kinds without events and non-change store events', () => {
     const feed = new EventsFeed();
-    feed.ingest({ ...change('t', 1), kind: 'task' });
+    feed.ingest({ ...change('c', 1), kind: 'cluster' });
     feed.ingest({ type: 'commit', index: 3 });
     feed.ingest({ type: 'reset', index: 4 });
     expect(feed.history()).toEqual([]);

@@ -8,6 +8,14 @@ import { EVENT_KINDS, type FeedEvent, mapStoreChange } from './event-message.map
  */
 export const DEFAULT_EVENTS_HISTORY = 1000;
 
+/**
+ * Task events get a ring of their own: a scale to 1,000 replicas writes each task several
+ * times (pending, assigned, ..., running), and sharing one ring would push every service and
+ * node event out of the history. Kept separately, a burst of task churn costs only older task
+ * events. A few MiB at most.
+ */
+export const DEFAULT_TASK_EVENTS_HISTORY = 5000;
+
 /** What the feed needs of the store (MemoryStore has it). */
 export interface WatchableStore {
   watch(
@@ -27,22 +35,24 @@ export type FeedListener = (event: FeedEvent) => void;
  * - On following a store it replays the store's retained changelog (watch since 0), so
  *   history covers changes made before anyone asked for events, as far back as the store
  *   still remembers; then it continues live with no gap.
- * - Keeps the last `capacity` events in a ring, in the order the store applied them.
+ * - Keeps the last `capacity` non-task events and the last `taskCapacity` task events in two
+ *   rings; history() merges them back into the order the store applied them.
  * - A snapshot install (store `reset`) emits nothing: what changed is not known. dockerd
  *   likewise reports nothing for it.
  */
 export class EventsFeed {
-  private readonly ring: (FeedEvent | undefined)[];
-  private next = 0;
-  private size = 0;
+  private readonly ring: Ring;
+  private readonly taskRing: Ring;
+  private seq = 0;
   private readonly listeners = new Set<FeedListener>();
   private following?: { store: WatchableStore; cancel: () => void; lastIndex: number };
 
-  constructor(readonly capacity: number = DEFAULT_EVENTS_HISTORY) {
-    if (!Number.isInteger(capacity) || capacity < 1) {
-      throw new RangeError(`events history capacity must be a positive integer, got ${capacity}`);
-    }
-    this.ring = new Array<FeedEvent | undefined>(capacity);
+  constructor(
+    readonly capacity: number = DEFAULT_EVENTS_HISTORY,
+    readonly taskCapacity: number = DEFAULT_TASK_EVENTS_HISTORY,
+  ) {
+    this.ring = new Ring(capacity, 'events history capacity');
+    this.taskRing = new Ring(taskCapacity, 'task events history capacity');
   }
 
   /**
@@ -97,9 +107,7 @@ export class EventsFeed {
     if (change.type !== 'change') return;
     const event = mapStoreChange(change);
     if (!event) return;
-    this.ring[this.next] = event;
-    this.next = (this.next + 1) % this.capacity;
-    this.size = Math.min(this.size + 1, this.capacity);
+    (event.message.Type === 'task' ? this.taskRing : this.ring).push(this.seq++, event);
     for (const listener of [...this.listeners]) {
       try {
         listener(event);
@@ -112,15 +120,14 @@ export class EventsFeed {
 
   /** Remembered events, oldest first, with since <= timeNano <= until (both optional). */
   history(range: { sinceNano?: bigint; untilNano?: bigint } = {}): FeedEvent[] {
+    const a = this.ring.select(range);
+    const b = this.taskRing.select(range);
     const out: FeedEvent[] = [];
-    const start = (this.next - this.size + this.capacity) % this.capacity;
-    for (let i = 0; i < this.size; i++) {
-      const event = this.ring[(start + i) % this.capacity]!;
-      // Times come from the proposing leader's clock and need not be monotonic across
-      // leaders, so every entry is checked rather than stopping at the first older one.
-      if (range.sinceNano !== undefined && event.timeNano < range.sinceNano) continue;
-      if (range.untilNano !== undefined && event.timeNano > range.untilNano) continue;
-      out.push(event);
+    let i = 0;
+    let j = 0;
+    while (i < a.length || j < b.length) {
+      if (j >= b.length || (i < a.length && a[i]!.seq < b[j]!.seq)) out.push(a[i++]!.event);
+      else out.push(b[j++]!.event);
     }
     return out;
   }
@@ -141,5 +148,50 @@ export class EventsFeed {
   /** Stops following; live listeners stay subscribed (they get nothing more). */
   close(): void {
     this.follow(undefined);
+  }
+}
+
+interface Entry {
+  /** Position in the order the feed ingested events, to merge the rings back. */
+  seq: number;
+  event: FeedEvent;
+}
+
+/** A fixed-size ring of the newest entries. */
+class Ring {
+  private readonly slots: (Entry | undefined)[];
+  private next = 0;
+  private size = 0;
+
+  constructor(
+    private readonly capacity: number,
+    what: string,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1) {
+      throw new RangeError(`${what} must be a positive integer, got ${capacity}`);
+    }
+    this.slots = new Array<Entry | undefined>(capacity);
+  }
+
+  push(seq: number, event: FeedEvent): void {
+    this.slots[this.next] = { seq, event };
+    this.next = (this.next + 1) % this.capacity;
+    this.size = Math.min(this.size + 1, this.capacity);
+  }
+
+  /** Entries oldest first with since <= timeNano <= until (both optional). */
+  select(range: { sinceNano?: bigint; untilNano?: bigint }): Entry[] {
+    const out: Entry[] = [];
+    const start = (this.next - this.size + this.capacity) % this.capacity;
+    for (let i = 0; i < this.size; i++) {
+      const entry = this.slots[(start + i) % this.capacity]!;
+      // Times come from the proposing leader's clock and need not be monotonic across
+      // leaders, so every entry is checked rather than stopping at the first older one.
+      const t = entry.event.timeNano;
+      if (range.sinceNano !== undefined && t < range.sinceNano) continue;
+      if (range.untilNano !== undefined && t > range.untilNano) continue;
+      out.push(entry);
+    }
+    return out;
   }
 }

@@ -76,6 +76,32 @@ describe('EventFilter', () => {
     expect(filter({ node: ['zzz'] }).matches(msg())).toBe(false);
   });
 
+  it("matches task events by their service's and node's IDs and names too", () => {
+    const task = msg({
+      Type: 'task',
+      Actor: {
+        ID: 'tsk1',
+        Attributes: {
+          name: 'web.1.tsk1',
+          'service.id': 'svc9',
+          'service.name': 'web',
+          'node.id': 'nd7',
+        },
+      },
+    });
+    expect(filter({ type: ['task'] }).matches(task)).toBe(true);
+    expect(filter({ type: ['service'] }).matches(task)).toBe(false);
+    expect(filter({ service: ['svc9'] }).matches(task)).toBe(true);
+    expect(filter({ service: ['web'] }).matches(task)).toBe(true);
+    expect(filter({ service: ['db'] }).matches(task)).toBe(false);
+    expect(filter({ node: ['nd7'] }).matches(task)).toBe(true);
+    expect(filter({ node: ['nd8'] }).matches(task)).toBe(false);
+    expect(filter({ service: ['svc9'], node: ['nd7'] }).matches(task)).toBe(true);
+    // Other types keep Docker's rule: only their own ID and name count.
+    const service = msg({ Actor: { ID: 'abc', Attributes: { name: 'web', 'node.id': 'nd7' } } });
+    expect(filter({ node: ['nd7'] }).matches(service)).toBe(false);
+  });
+
   it('matches labels against the attributes', () => {
     expect(filter({ label: ['name=web'] }).matches(msg())).toBe(true);
     expect(filter({ label: ['replicas.new'] }).matches(msg())).toBe(true);

@@ -57,12 +57,19 @@ export function parseDockerTimestamp(name: string, raw: string | undefined): big
 const ENGINE_ONLY: readonly string[] = ['container', 'daemon', 'image', 'plugin', 'volume'];
 /** Filters that name an object by ID or name prefix; they apply to every event, as in Docker. */
 const BY_NAME: readonly string[] = ['config', 'network', 'node', 'secret', 'service'];
+/** The attributes of a task event that its service and node filters also look at. */
+const TASK_SUBJECTS: Readonly<Record<string, readonly string[]>> = {
+  service: ['service.id', 'service.name'],
+  node: ['node.id'],
+};
 
 /**
  * Docker's event filter semantics (daemon/events/filter.go), for the events Shoal has:
  * - type, event, scope: the value equals Type, Action or scope;
  * - service, node, secret, config, network: the value is a prefix of Actor.ID or of
  *   Actor.Attributes.name (so `node=<id>` also drops service events, as in Docker);
+ * - task events (Shoal's addition) also match `service` by their service.id / service.name
+ *   attributes and `node` by node.id, so `service=web` follows web's tasks too;
  * - label `k` or `k=v`: every one must be among Actor.Attributes;
  * - container, image, volume, plugin, daemon: match nothing (no engine events here).
  * Several values for one filter are alternatives; different filters must all match.
@@ -75,11 +82,13 @@ export class EventFilter {
     if (!this.exact('event', m.Action ?? '')) return false;
     if (!this.exact('scope', m.scope ?? '')) return false;
     for (const key of ENGINE_ONLY) if (this.has(key)) return false;
-    const id = m.Actor?.ID ?? '';
     const attributes = m.Actor?.Attributes ?? {};
-    const name = attributes['name'] ?? '';
+    const subjects = [m.Actor?.ID ?? '', attributes['name'] ?? ''];
     for (const key of BY_NAME) {
-      if (!this.fuzzy(key, id) && !this.fuzzy(key, name)) return false;
+      if (!this.has(key)) continue;
+      const also = m.Type === 'task' ? TASK_SUBJECTS[key] : undefined;
+      const values = also ? [...subjects, ...also.map((a) => attributes[a] ?? '')] : subjects;
+      if (!values.some((v) => this.fuzzy(key, v))) return false;
     }
     return this.labels(attributes);
   }

@@ -16,10 +16,33 @@ import { type ApiResponse } from '../http/http.types';
 
 /** How often the feed re-checks which store to follow (the node may init, join or leave). */
 const FOLLOW_CHECK_MS = 1000;
-/** A client this far behind (unsent bytes) is cut off rather than buffered without bound. */
-const MAX_PENDING_BYTES = 1024 * 1024;
 /** setTimeout's ceiling; longer `until`s are reached in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Bounds on each client, the same over HTTP and WebSocket. */
+export interface EventsLimits {
+  /** A client this far behind (unsent bytes) is cut off rather than buffered without bound. */
+  maxPendingBytes: number;
+  /** WebSocket keepalive: a ping this often; no pong by the next one closes the socket. */
+  pingIntervalMs: number;
+}
+
+export const DEFAULT_EVENTS_LIMITS: EventsLimits = {
+  maxPendingBytes: 1024 * 1024,
+  pingIntervalMs: 30_000,
+};
+
+/** Where one subscription's events go: an HTTP response or a WebSocket. */
+export interface EventSink {
+  /** Sends one event. */
+  send(event: FeedEvent): void;
+  /** Bytes accepted but not yet handed to the kernel. */
+  readonly pendingBytes: number;
+  /** Ends the stream: `done` (until reached), `shutdown` or `slow` (cut off). */
+  close(reason: 'done' | 'shutdown' | 'slow'): void;
+  /** Calls back once when the client goes away. */
+  onGone(callback: () => void): void;
+}
 
 /**
  * Owns the node's EventsFeed and serves /events streams from it, with dockerd's semantics:
@@ -28,10 +51,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * - `until` in the past: the history, then the stream ends; in the future: live events until
  *   that time, then it ends; without `until`: live until the client goes away;
  * - the client's feed subscription (and timer) is released when it disconnects.
+ * /events/ws (events.websocket.ts) goes through the same subscribe(), so both transports
+ * have the same history, filters, `until` and slow-client rules.
  */
 @Injectable()
 export class EventsService implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   readonly feed: EventsFeed;
+  /** Per-client bounds; tests lower them. */
+  readonly limits: EventsLimits = { ...DEFAULT_EVENTS_LIMITS };
   private readonly log: Logger;
   private timer?: NodeJS.Timeout;
   /** Open streams, ended on shutdown so the HTTP server can close. */
@@ -62,6 +89,11 @@ export class EventsService implements OnModuleInit, OnModuleDestroy, OnApplicati
     this.onModuleDestroy();
   }
 
+  /** Number of open streams (HTTP and WebSocket). */
+  get openStreams(): number {
+    return this.streams.size;
+  }
+
   /** Points the feed at this node's store, if it is an active manager. */
   sync(): void {
     try {
@@ -71,7 +103,34 @@ export class EventsService implements OnModuleInit, OnModuleDestroy, OnApplicati
     }
   }
 
+  /** GET /events: newline-delimited JSON on the response. */
   stream(res: ApiResponse, query: EventsQuery): void {
+    const sink: EventSink = {
+      send: (event) => res.write(encodeEventLine(event)),
+      get pendingBytes() {
+        return res.writableLength;
+      },
+      close: (reason) => {
+        if (!res.writableEnded) res.end();
+        if (reason === 'slow') res.destroy();
+      },
+      // The response's 'close' fires when the client disconnects (or after end()); the
+      // request's does not mean that since Node 16, so it is not used.
+      onGone: (callback) => res.on('close', callback),
+    };
+    this.subscribe(sink, query, () => {
+      res.status(200);
+      res.setHeader('Content-Type', 'application/json');
+      res.flushHeaders();
+    });
+  }
+
+  /**
+   * Serves one client: history (for since/until) then live events, until `until`, the
+   * client leaving, a cut-off or shutdown. `start` runs after the subscription is taken and
+   * before the first event is sent (HTTP flushes its headers there).
+   */
+  subscribe(sink: EventSink, query: EventsQuery, start: () => void = () => undefined): void {
     this.sync();
     const nowNano = BigInt(Math.trunc(this.ctx.clock.now())) * 1_000_000n;
     const { sinceNano, untilNano, filter } = query;
@@ -86,23 +145,22 @@ export class EventsService implements OnModuleInit, OnModuleDestroy, OnApplicati
     let closed = false;
     let stopListening = () => undefined as void;
     let timer: NodeJS.Timeout | undefined;
-    const end = () => {
+    const finish = (reason: 'done' | 'shutdown' | 'slow' | 'gone') => {
       if (closed) return;
       closed = true;
       stopListening();
       clearTimeout(timer);
-      this.streams.delete(end);
-      if (!res.writableEnded) res.end();
+      this.streams.delete(onShutdown);
+      if (reason !== 'gone') sink.close(reason);
     };
+    const onShutdown = () => finish('shutdown');
     const write = (event: FeedEvent) => {
       if (closed) return;
-      res.write(encodeEventLine(event));
-      if (res.writableLength > MAX_PENDING_BYTES) {
-        this.log.warn('events client too slow; closing its stream', {
-          pending: res.writableLength,
-        });
-        end();
-        res.destroy();
+      sink.send(event);
+      const pending = sink.pendingBytes;
+      if (pending > this.limits.maxPendingBytes) {
+        this.log.warn('events client too slow; closing its stream', { pending });
+        finish('slow');
       }
     };
 
@@ -112,25 +170,21 @@ export class EventsService implements OnModuleInit, OnModuleDestroy, OnApplicati
         if (filter.matches(event.message)) write(event);
       });
     }
-    res.status(200);
-    res.setHeader('Content-Type', 'application/json');
-    res.flushHeaders();
+    start();
     for (const event of buffered) write(event);
     if (closed) return; // cut off while replaying
     if (onlyPast) {
-      end();
+      finish('done');
       return;
     }
-    this.streams.add(end);
-    // The response's 'close' fires when the client disconnects (or after end()); the
-    // request's does not mean that since Node 16, so it is not used.
-    res.on('close', end);
+    this.streams.add(onShutdown);
+    sink.onGone(() => finish('gone'));
     if (untilNano !== undefined) {
       const arm = () => {
         const left = Number(
           (untilNano - BigInt(Math.trunc(this.ctx.clock.now())) * 1_000_000n) / 1_000_000n,
         );
-        if (left <= 0) return end();
+        if (left <= 0) return finish('done');
         timer = setTimeout(arm, Math.min(left + 1, MAX_TIMER_MS));
         timer.unref();
       };
