@@ -17,10 +17,13 @@ import { parseArgs } from 'node:util';
 import { type ServiceSpec } from '@shoal/api/swarm';
 import { generateDataKey } from '@shoal/ca';
 import { createLogger, objectIdGenerator, systemClock } from '@shoal/common';
+import { createDaemonRegistry } from '@shoal/metrics';
 import { type ReadTx, type StoreEvent } from '@shoal/store';
 import { ServiceControl } from '../../apps/shoald/src/control/service.control';
 import { type StoredNode, type StoredService } from '../../apps/shoald/src/control/stored.types';
 import { ManagerNode } from '../../apps/shoald/src/daemon/manager.node';
+import { MetricsServer } from '../../apps/shoald/src/metrics/metrics.server';
+import { SHOAL_VERSION } from '../../apps/shoald/src/version';
 import { StateDir } from '../../apps/shoald/src/daemon/state-dir';
 import { serveDispatcherBridge } from '../../test/sim/agents/dispatcher.bridge';
 import { now, sleep } from '../timing';
@@ -46,6 +49,8 @@ const { values: args } = parseArgs({
     id: { type: 'string' },
     root: { type: 'string' },
     members: { type: 'string' },
+    /** Keep a metrics registry, as shoald does with --metrics-addr (see serve-metrics). */
+    metrics: { type: 'boolean', default: false },
   },
 });
 if (!args.id || !args.root || !args.members) throw new Error('--id, --root and --members');
@@ -141,6 +146,7 @@ function follow(
 
 async function main(): Promise<void> {
   const stateDir = new StateDir(path.join(args.root!, id));
+  const registry = args.metrics ? createDaemonRegistry({ version: SHOAL_VERSION }) : undefined;
   const manager = await ManagerNode.start({
     node: {
       nodeId: id,
@@ -155,6 +161,7 @@ async function main(): Promise<void> {
     clock: systemClock,
     newId: objectIdGenerator(),
     logger,
+    metrics: registry,
   });
   const control = new ServiceControl(manager);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -174,6 +181,16 @@ async function main(): Promise<void> {
     [K in ManagerCommand['cmd']]: (c: Extract<ManagerCommand, { cmd: K }>) => Promise<unknown>;
   };
   const handlers: Handlers = {
+    'serve-metrics': async () => {
+      if (!registry) throw new Error('serve-metrics: this manager was started without --metrics');
+      const server = await MetricsServer.start({
+        listen: { host: '127.0.0.1', port: 0 },
+        registry,
+        logger,
+      });
+      return { port: server.address.port };
+    },
+
     status: async (): Promise<StatusResult> => ({
       leader: manager.isLeader(),
       dispatching: manager.dispatch() !== undefined,

@@ -17,6 +17,8 @@ export interface ManagerProcessOptions {
   /** Its stderr (warnings and errors of shoald's logger) goes here. */
   logFile: string;
   onEvent?(e: ManagerEvent): void;
+  /** Start it with a metrics registry (manager.main.ts --metrics). */
+  metrics?: boolean;
 }
 
 /** One manager.main.ts process and the request/reply channel to it. */
@@ -37,7 +39,15 @@ export class ManagerProcess {
     const log = openSync(o.logFile, 'a');
     this.child = fork(
       MAIN,
-      ['--id', o.id, '--root', o.root, '--members', JSON.stringify(o.members)],
+      [
+        '--id',
+        o.id,
+        '--root',
+        o.root,
+        '--members',
+        JSON.stringify(o.members),
+        ...(o.metrics ? ['--metrics'] : []),
+      ],
       {
         execArgv: ['--import', 'tsx'],
         stdio: ['ignore', log, log, 'ipc'],

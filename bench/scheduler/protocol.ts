@@ -20,6 +20,8 @@ export type ManagerCommand =
   /** A CPU profile of the steps between the two, written to `file`. */
   | { cmd: 'profile-start' }
   | { cmd: 'profile-stop'; file: string }
+  /** Serve this manager's metrics registry on a free loopback port, as --metrics-addr does. */
+  | { cmd: 'serve-metrics' }
   | { cmd: 'stop' };
 
 export interface StatusResult {

@@ -28,6 +28,8 @@ export interface SimClusterOptions {
   /** Cleanups are pushed here as things start; the caller runs them in reverse. */
   cleanups: (() => Promise<void> | void)[];
   onEvent: (e: ManagerEvent) => void;
+  /** Managers keep a metrics registry, as shoald with --metrics-addr. */
+  metrics?: boolean;
 }
 
 export interface SimCluster {
@@ -66,6 +68,7 @@ export async function startSimCluster(o: SimClusterOptions): Promise<SimCluster>
         members,
         logFile: path.join(o.root, `${id}.log`),
         onEvent: o.onEvent,
+        metrics: o.metrics,
       }),
   );
   o.cleanups.push(async () => {
