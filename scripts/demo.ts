@@ -4,7 +4,8 @@
  * deploys a sample replicated service of 3 replicas on the embedded default executor (Docker
  * where /var/run/docker.sock answers, host processes otherwise), shows `service ps` until all
  * three run, checks that each answers HTTP, kills shoald with SIGKILL and restarts it to show
- * the replicas keep running, then prints how to reach the service and how to stop.
+ * the replicas keep running, then prints how to reach the service and how to stop. shoald
+ * serves Prometheus metrics on a loopback port; the demo shows the service's replica series.
  *
  * On a terminal it then waits for Ctrl-C; with `--exit` (or without a terminal) it stops at
  * once. `--executor process|docker` overrides the automatic choice. Either way it removes the service, stops shoald and deletes its temp dir. The last
@@ -12,6 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { freePorts } from '../test/support/free-port';
 import { SHOAL_MAIN, ShoaldProcess, REPO_ROOT } from '../test/support/shoald/shoald-process';
 import { unixRequest } from '../test/support/shoald/unix-http';
 
@@ -43,7 +45,14 @@ async function main(): Promise<void> {
   const interactive = process.stdout.isTTY && !process.argv.includes('--exit');
   const daemon = await ShoaldProcess.inTempDir('shoal-demo-');
   const asked = process.argv.indexOf('--executor');
-  daemon.o.extraArgs = ['--executor', asked > 0 ? (process.argv[asked + 1] ?? 'auto') : 'auto'];
+  const [metricsPort] = await freePorts(1);
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+  daemon.o.extraArgs = [
+    '--executor',
+    asked > 0 ? (process.argv[asked + 1] ?? 'auto') : 'auto',
+    '--metrics-addr',
+    `127.0.0.1:${metricsPort}`,
+  ];
   const socket = daemon.socket;
   const port = daemon.o.listenAddr.split(':')[1]!;
   const api = async <T>(method: string, p: string, body?: unknown): Promise<T> =>
@@ -164,6 +173,13 @@ async function main(): Promise<void> {
     const convergeMs = Date.now() - createdAt;
     say(`all ${REPLICAS} replicas running, ${convergeMs} ms after create`);
 
+    // The leader's per-service series, as Prometheus would scrape them.
+    const series = (await get(metricsUrl))
+      .split('\n')
+      .filter((l) => /^shoal_service_replicas_(desired|running)\{.*service_name="hello"/.test(l));
+    say(`$ curl ${metricsUrl} | grep 'service_name="hello"'`);
+    for (const l of series) say(`  ${l}`);
+
     const urls = await endpoints(executor, await api<TaskView[]>('GET', '/tasks'));
     const answers = async () => Promise.all(urls.map((u) => get(u)));
     for (const [i, a] of (await answers()).entries()) say(`  GET ${urls[i]} -> ${a}`);
@@ -194,6 +210,7 @@ async function main(): Promise<void> {
     say('drive the cluster:');
     say(`  node ${path.relative(process.cwd(), SHOAL_MAIN)} -H unix://${socket} service ps hello`);
     say(`  DOCKER_HOST=unix://${socket} docker service ls`);
+    say(`  curl ${metricsUrl}   # Prometheus metrics (docs/metrics.md)`);
     if (interactive) {
       say('stop: press Ctrl-C (removes the service, stops shoald and deletes its state)');
     }
