@@ -1,35 +1,10 @@
 import { writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import path from 'node:path';
 import { parseExposition, type Sample, samplesOf, valueOf } from '@shoal/metrics/registry.testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShoaldProcess } from '../support/shoald/shoald-process';
 import { unixRequest } from '../support/shoald/unix-http';
-
-function get(url: string): Promise<{ status: number; type: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode!, type: res.headers['content-type'] ?? '', body }),
-        );
-      })
-      .on('error', reject);
-  });
-}
-
-/** The address shoald logged when its metrics listener bound (it was asked for port 0). */
-function loggedMetricsAddress(stderr: string): string {
-  for (const line of stderr.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const entry = JSON.parse(line) as { msg?: string; address?: string };
-    if (entry.msg === 'metrics listening' && entry.address) return entry.address;
-  }
-  throw new Error(`no "metrics listening" line in the daemon's log:\n${stderr}`);
-}
+import { httpGet as get, loggedMetricsAddress } from '../support/shoald/metrics-endpoint';
 
 /**
  * One real shoald with --metrics-addr on loopback: Prometheus's text format over plain HTTP,

@@ -1,31 +1,10 @@
-import http from 'node:http';
 import { parseExposition, type Sample, samplesOf, valueOf } from '@shoal/metrics/registry.testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShoaldProcess } from './shoald/shoald-process';
 import { unixRequest } from './shoald/unix-http';
+import { httpGet, loggedMetricsAddress } from './shoald/metrics-endpoint';
 
-function get(url: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
-}
-
-/** The address shoald logged when its metrics listener bound (it was asked for port 0). */
-function loggedMetricsAddress(stderr: string): string {
-  for (const line of stderr.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    const entry = JSON.parse(line) as { msg?: string; address?: string };
-    if (entry.msg === 'metrics listening' && entry.address) return entry.address;
-  }
-  throw new Error(`no "metrics listening" line in the daemon's log:\n${stderr}`);
-}
+const get = async (url: string): Promise<string> => (await httpGet(url)).body;
 
 const CPU = 'shoal_task_cpu_seconds_total';
 const MEM = 'shoal_task_memory_bytes';
