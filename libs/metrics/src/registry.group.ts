@@ -30,36 +30,24 @@ export class MetricGroup {
   ) {}
 
   gauge<T extends string>(config: GaugeConfiguration<T>): Gauge<T> {
-    const collect = config.collect;
-    const onError = this.onCollectError;
-    const guarded = collect
-      ? function (this: Gauge<T>): void | Promise<void> {
-          const drop = (err: unknown) => {
-            // Whatever the collect had set may be half-updated: better no series than wrong ones.
-            this.reset();
-            if ((config.labelNames ?? []).length === 0) this.remove();
-            onError(config.name, err);
-          };
-          try {
-            const done = collect.call(this);
-            return done instanceof Promise ? done.catch(drop) : undefined;
-          } catch (err) {
-            drop(err);
-          }
-        }
-      : undefined;
-    return this.add(
-      config.name,
-      new Gauge<T>({ ...config, collect: guarded, registers: [this.registry] }),
-    );
+    const collect = guard<Gauge<T>>(config, this.onCollectError);
+    return this.add(config.name, new Gauge<T>({ ...config, collect, registers: [this.registry] }));
   }
 
   counter<T extends string>(config: Omit<CounterConfiguration<T>, 'registers'>): Counter<T> {
-    return this.add(config.name, new Counter<T>({ ...config, registers: [this.registry] }));
+    const collect = guard<Counter<T>>(config, this.onCollectError);
+    return this.add(
+      config.name,
+      new Counter<T>({ ...config, collect, registers: [this.registry] }),
+    );
   }
 
   histogram<T extends string>(config: Omit<HistogramConfiguration<T>, 'registers'>): Histogram<T> {
-    return this.add(config.name, new Histogram<T>({ ...config, registers: [this.registry] }));
+    const collect = guard<Histogram<T>>(config, this.onCollectError);
+    return this.add(
+      config.name,
+      new Histogram<T>({ ...config, collect, registers: [this.registry] }),
+    );
   }
 
   /** Removes every metric of the group from the registry. Idempotent. */
@@ -74,4 +62,37 @@ export class MetricGroup {
     this.metrics.push({ name, metric });
     return metric;
   }
+}
+
+/** What every metric kind offers that a failed collect needs to clear its series. */
+interface Clearable {
+  reset(): void;
+  remove(...values: string[]): void;
+}
+
+/** The config's collect, made unable to fail the scrape (see MetricGroup). */
+function guard<M extends Clearable>(
+  config: {
+    name: string;
+    labelNames?: readonly string[];
+    collect?: (this: M) => void | Promise<void>;
+  },
+  onError: CollectErrorHandler,
+): ((this: M) => void | Promise<void>) | undefined {
+  const collect = config.collect;
+  if (!collect) return undefined;
+  return function (this: M): void | Promise<void> {
+    const drop = (err: unknown) => {
+      // Whatever the collect had set may be half-updated: better no series than wrong ones.
+      this.reset();
+      if ((config.labelNames ?? []).length === 0) this.remove();
+      onError(config.name, err);
+    };
+    try {
+      const done = collect.call(this);
+      return done instanceof Promise ? done.catch(drop) : undefined;
+    } catch (err) {
+      drop(err);
+    }
+  };
 }

@@ -116,6 +116,57 @@ describe('MetricGroup', () => {
     expect(valueOf(samples, 'shoal_build_info', { version: 'v' })).toBe(1);
     expect(errors).toEqual(['shoal_test_flaky: broken', 'shoal_test_flaky_labelled: async broken']);
   });
+
+  it("a counter's or histogram's throwing collect drops only its own series too", async () => {
+    const r = createDaemonRegistry({ version: 'v' });
+    const errors: string[] = [];
+    const g = new MetricGroup(r, (name, err) => errors.push(`${name}: ${(err as Error).message}`));
+    let fail = false;
+    g.counter({
+      name: 'shoal_test_flaky_total',
+      help: 'h',
+      labelNames: ['k'],
+      collect() {
+        this.reset();
+        this.inc({ k: 'a' }, 4);
+        if (fail) throw new Error('counter broken');
+      },
+    });
+    g.counter({
+      name: 'shoal_test_flaky_unlabelled_total',
+      help: 'h',
+      async collect() {
+        if (fail) throw new Error('async counter broken');
+        this.reset();
+        this.inc(2);
+      },
+    });
+    g.histogram({
+      name: 'shoal_test_flaky_seconds',
+      help: 'h',
+      buckets: [1],
+      collect() {
+        if (fail) throw new Error('histogram broken');
+      },
+    }).observe(0.5);
+    g.counter({ name: 'shoal_test_fine_total', help: 'h' }).inc(5);
+    let samples = await scrape(r);
+    expect(valueOf(samples, 'shoal_test_flaky_total', { k: 'a' })).toBe(4);
+    expect(valueOf(samples, 'shoal_test_flaky_unlabelled_total')).toBe(2);
+    expect(valueOf(samples, 'shoal_test_flaky_seconds_count')).toBe(1);
+    fail = true;
+    samples = await scrape(r);
+    expect(samplesOf(samples, 'shoal_test_flaky_total')).toEqual([]);
+    expect(samplesOf(samples, 'shoal_test_flaky_unlabelled_total')).toEqual([]);
+    expect(samplesOf(samples, 'shoal_test_flaky_seconds_count')).toEqual([]);
+    expect(valueOf(samples, 'shoal_test_fine_total')).toBe(5);
+    // Sorted: an async collect's failure is reported after the synchronous ones.
+    expect(errors.sort()).toEqual([
+      'shoal_test_flaky_seconds: histogram broken',
+      'shoal_test_flaky_total: counter broken',
+      'shoal_test_flaky_unlabelled_total: async counter broken',
+    ]);
+  });
 });
 
 describe('parseExposition', () => {

@@ -4,10 +4,11 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadManagerProto } from '@shoal/api';
 import { generateDataKey, MANAGER_ROLE_OU, WORKER_ROLE_OU } from '@shoal/ca';
-import { nullLogger, objectIdGenerator, systemClock } from '@shoal/common';
-import { afterEach, describe, expect, it } from 'vitest';
+import { type Logger, nullLogger, objectIdGenerator, systemClock } from '@shoal/common';
+import { createDaemonRegistry } from '@shoal/metrics';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { freePorts } from '../../../../test/support/free-port';
-import { issueTestCert, type TestPki } from '../../../../test/support/test-certs';
+import { issueTestCert, makeTestPki, type TestPki } from '../../../../test/support/test-certs';
 import { ManagerNode } from './manager.node';
 import { startManagerCluster } from './testing/manager-cluster';
 import { StateDir } from './state-dir';
@@ -209,5 +210,78 @@ describe('ManagerNode: writes through any manager', () => {
     );
     client.close();
     expect(err?.code).toBe(grpc.status.PERMISSION_DENIED);
+  });
+});
+
+describe('ManagerNode: a start that fails to catch up', () => {
+  let root = '';
+  let running: ManagerNode | undefined;
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await running?.stop();
+    running = undefined;
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+
+  it('stops what it started, so the next start leads with its leader metrics', async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'shoal-manager-failed-start-'));
+    const pki = await makeTestPki([{ id: 'm1', role: MANAGER_ROLE_OU }]);
+    const [port] = await freePorts(1);
+    const address = `127.0.0.1:${port}`;
+    const stateDir = new StateDir(path.join(root, 'm1'));
+    await stateDir.writeCertificates({
+      'ca.crt': pki.caPem,
+      'node.crt': pki.nodes['m1']!.certPem,
+      'node.key': pki.nodes['m1']!.keyPem,
+    });
+    const dataKey = generateDataKey();
+    const registry = createDaemonRegistry({ version: 'v' });
+    const warnings: string[] = [];
+    const logger: Logger = { ...nullLogger, warn: (msg) => warnings.push(msg) };
+    logger.child = () => logger;
+    const start = (bootstrap: boolean) =>
+      ManagerNode.start({
+        node: {
+          nodeId: 'm1',
+          clusterId: 'c1',
+          role: 'manager',
+          listenAddr: address,
+          advertiseAddr: address,
+        },
+        stateDir,
+        bootstrap: bootstrap ? [{ id: 'm1', address }] : undefined,
+        clock: systemClock,
+        newId: objectIdGenerator(),
+        logger,
+        tickMs: 20,
+        dataKey,
+        metrics: registry,
+      });
+    const names = async () => (await registry.getMetricsAsJSON()).map((m) => m.name);
+
+    // The catch-up fails only once this node leads and its leader services (and their
+    // metrics) run: the worst moment to give up.
+    const barrier = vi
+      .spyOn(ManagerNode.prototype, 'readBarrier')
+      .mockImplementation(async function (this: ManagerNode) {
+        await vi.waitFor(() => expect(this.dispatch()).toBeDefined(), { timeout: 5_000 });
+        expect(await names()).toContain('shoal_dispatcher_sessions');
+        throw new Error('catch-up failed');
+      });
+    await expect(start(true)).rejects.toThrow('catch-up failed');
+    const left = await names();
+    expect(left.filter((n) => n.startsWith('shoal_raft_') || n.startsWith('shoal_store_'))).toEqual(
+      [],
+    );
+    expect(left).not.toContain('shoal_dispatcher_sessions');
+
+    // Its Raft driver is stopped too: the port and the state dir are free for the next start.
+    barrier.mockRestore();
+    running = await start(false);
+    await vi.waitFor(() => expect(running!.dispatch()).toBeDefined(), { timeout: 5_000 });
+    const now = await names();
+    expect(now).toContain('shoal_dispatcher_sessions');
+    expect(now).toContain('shoal_raft_term');
+    expect(warnings).not.toContain('leader metrics not registered');
   });
 });

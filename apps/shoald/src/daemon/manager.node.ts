@@ -182,7 +182,17 @@ export class ManagerNode implements ManagerHandle {
       o.logger.child({ component: 'leader' }),
       o.metrics,
     );
-    await manager.caughtUp().catch(failed);
+    // The driver and the leader services (with their metrics) run by now: a manager that
+    // never comes up must not leave them running, or a later promotion finds the leader
+    // series' names taken and exports none. stop() also unregisters the manager metrics.
+    await manager.caughtUp().catch(async (err: unknown) => {
+      await manager.stop().catch((stopErr: unknown) =>
+        o.logger.warn('manager not stopped cleanly after a failed start', {
+          err: `${stopErr}`,
+        }),
+      );
+      throw err;
+    });
     return manager;
   }
 

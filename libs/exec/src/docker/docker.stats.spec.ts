@@ -97,4 +97,19 @@ describe('DockerExecutor.stats (fake engine)', () => {
     expect(cut.stats.size).toBe(0);
     expect(requests.length).toBeLessThanOrEqual(STATS_CONCURRENCY);
   });
+
+  it('when aborted, returns at once with the samples that came in before', async () => {
+    answers.set('web.1.a', { status: 200, body: sample(1e9, 500) });
+    answers.set('web.2.b', { status: 200, body: sample(2e9, 700), delayMs: 10_000 });
+    answers.set('web.3.c', { status: 200, body: sample(3e9, 900) });
+    const executor = new DockerExecutor({ socketPath, nodeId: 'n1' });
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 200);
+    const t0 = performance.now();
+    const cut = await executor.stats([task('a', 1), task('b', 2), task('c', 3)], abort.signal);
+    expect(performance.now() - t0).toBeLessThan(2_000);
+    expect([...cut.stats.keys()].sort()).toEqual(['a', 'c']);
+    expect(cut.stats.get('c')).toEqual({ cpuSeconds: 3, memoryBytes: 800 });
+    expect(cut.errors).toEqual([]);
+  });
 });

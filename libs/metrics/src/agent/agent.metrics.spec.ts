@@ -22,18 +22,32 @@ class FakeEngine {
   /** When set, stats() never answers. */
   hang = false;
 
-  stats = (tasks: readonly Task[], signal?: AbortSignal): Promise<TaskStatsResult> => {
+  /**
+   * When set, only this many tasks are answered per call: the call then waits until it is
+   * aborted and returns those, like DockerExecutor on a node with more containers than one
+   * budget covers.
+   */
+  capacity?: number;
+  /** Tasks whose sample never comes: the call waits on them until aborted. */
+  readonly stuck = new Set<string>();
+
+  stats = async (tasks: readonly Task[], signal?: AbortSignal): Promise<TaskStatsResult> => {
     this.asked.push(tasks.map((t) => t.ID!));
     if (this.hang) return new Promise(() => undefined);
     const result: TaskStatsResult = { stats: new Map(), errors: [] };
-    for (const t of tasks) {
+    const aborted = () =>
+      new Promise<void>((resolve) =>
+        signal?.aborted ? resolve() : signal?.addEventListener('abort', () => resolve()),
+      );
+    for (const [i, t] of tasks.entries()) {
+      if (i === this.capacity || this.stuck.has(t.ID!)) await aborted();
       if (signal?.aborted) break;
       const error = this.failing.get(t.ID!);
       if (error) result.errors.push({ taskId: t.ID!, error });
       const u = this.usage.get(t.ID!);
       if (u && !error) result.stats.set(t.ID!, u);
     }
-    return Promise.resolve(result);
+    return result;
   };
 }
 
@@ -154,6 +168,50 @@ describe('AgentMetrics', () => {
     // The last figures stand in while the engine is slow.
     expect(valueOf(samples, CPU, { task_id: 'a' })).toBe(2);
     expect(valueOf(samples, 'shoal_agent_tasks', { state: 'running' })).toBe(1);
+  });
+
+  it('keeps what the engine answered before the budget ran out', async () => {
+    const { metrics, source, setTasks, scrape, engine } = setup({ budgetMs: 30 });
+    metrics.attach(source);
+    setTasks(['a', 'b', 'c'].map((id) => ({ task: task(id), state: 'running' as const })));
+    engine.usage.set('a', { cpuSeconds: 1, memoryBytes: 10 });
+    engine.usage.set('b', { cpuSeconds: 2, memoryBytes: 20 });
+    engine.usage.set('c', { cpuSeconds: 3, memoryBytes: 30 });
+    engine.stuck.add('b');
+    const samples = await scrape();
+    expect(valueOf(samples, CPU, { task_id: 'a' })).toBe(1);
+    expect(valueOf(samples, MEM, { task_id: 'a' })).toBe(10);
+    // Asked after the stuck one, so never reached: no series yet rather than a made-up one.
+    expect(samplesOf(samples, CPU).map((s) => s.labels.task_id)).toEqual(['a']);
+  });
+
+  it('refreshes every task in turn when one budget covers only some of them', async () => {
+    const { metrics, source, setTasks, scrape, engine } = setup({ budgetMs: 30 });
+    metrics.attach(source);
+    const ids = ['a', 'b', 'c', 'd', 'e'];
+    setTasks(ids.map((id) => ({ task: task(id), state: 'running' as const })));
+    engine.capacity = 2;
+    const cpuOf = (samples: Awaited<ReturnType<typeof scrape>>) =>
+      Object.fromEntries(samplesOf(samples, CPU).map((s) => [s.labels.task_id, s.value]));
+    for (const id of ids) engine.usage.set(id, { cpuSeconds: 1, memoryBytes: 1 });
+    await scrape();
+    await scrape();
+    expect(Object.keys(cpuOf(await scrape())).sort()).toEqual(ids);
+    expect(engine.asked.map((a) => a.slice(0, 2))).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+      ['e', 'a'],
+    ]);
+    // Every figure moves on within three scrapes, oldest first.
+    for (const id of ids) engine.usage.set(id, { cpuSeconds: 5, memoryBytes: 1 });
+    const seen = [cpuOf(await scrape()), cpuOf(await scrape()), cpuOf(await scrape())];
+    expect(engine.asked.slice(3).map((a) => a.slice(0, 2))).toEqual([
+      ['b', 'c'],
+      ['d', 'a'], // a and e were sampled together: the listed order breaks the tie
+      ['e', 'b'],
+    ]);
+    expect(seen[0]).toEqual({ a: 1, b: 5, c: 5, d: 1, e: 1 });
+    expect(seen[2]).toEqual({ a: 5, b: 5, c: 5, d: 5, e: 5 });
   });
 
   it('samples once for the CPU and memory metrics and for scrapes close together', async () => {
