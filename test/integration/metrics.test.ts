@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createRootCa, issueNodeCertificate } from '@shoal/ca';
 import { parseExposition, type Sample, samplesOf, valueOf } from '@shoal/metrics/registry.testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShoaldProcess } from '../support/shoald/shoald-process';
@@ -212,5 +213,29 @@ describe('shoald --metrics-addr refusals', () => {
     await expect(d.start()).rejects.toThrow(/exited with 2/);
     expect(d.stderr).toMatch(/--tls-ca \S*missing-ca\.pem: ENOENT/);
     expect(d.stderr).toMatch(/--tls-cert \S*junk\.pem: not a PEM file/);
+  });
+
+  it("exits 2 when the key is not the certificate's, for --metrics-addr and --api-addr", async () => {
+    const ca = await createRootCa({ commonName: 'metrics refusal CA', validYears: 1 });
+    const mine = await issueNodeCertificate(ca, { nodeId: 'mine', role: 'metrics' });
+    const other = await issueNodeCertificate(ca, { nodeId: 'other', role: 'metrics' });
+    const files = async (dir: string) => {
+      await writeFile(path.join(dir, 'ca.pem'), ca.certPem);
+      await writeFile(path.join(dir, 'cert.pem'), mine.certPem);
+      await writeFile(path.join(dir, 'key.pem'), other.keyPem);
+      return ['--tls-ca', 'ca.pem', '--tls-cert', 'cert.pem', '--tls-key', 'key.pem'].map((a) =>
+        a.endsWith('.pem') ? path.join(dir, a) : a,
+      );
+    };
+    for (const listener of [
+      ['--metrics-addr', '0.0.0.0:0'],
+      ['--api-addr', '127.0.0.1:0'],
+    ]) {
+      const d = await startWith(async (dir) => [...listener, ...(await files(dir))]);
+      await expect(d.start(), listener[0]).rejects.toThrow(/exited with 2/);
+      expect(d.stderr).toMatch(
+        /--tls-key \S*key\.pem: not the private key of the certificate in --tls-cert \S*cert\.pem/,
+      );
+    }
   });
 });

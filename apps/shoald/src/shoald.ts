@@ -3,10 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { createLogger, objectIdGenerator, systemClock, type Logger } from '@shoal/common';
 import { createApiApp, listenOnSocket } from './api/api.app';
 import { startTcpApis } from './api/api.tcp';
+import { EventsFeed } from './api/events/events.feed';
 import { DEFAULT_DOCKER_SOCKET, DockerExecutor } from '@shoal/exec';
 import { dockerUnavailableMessage } from './agent/executor.choice';
 import { ConfigError, resolveDaemonConfig } from './config/config.loader';
 import { DEFAULT_CONFIG_FILE, SETTINGS, type DaemonConfig } from './config/daemon.config';
+import { readTlsFiles } from './config/tls-files';
 import { DaemonSwarmRuntime } from './daemon/daemon.runtime';
 import { daemonRegistry, startMetricsEndpoint } from './metrics/metrics.endpoint';
 import { SHOAL_VERSION } from './version';
@@ -57,6 +59,9 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   if (config.executor === 'docker' && !(await DockerExecutor.available(DEFAULT_DOCKER_SOCKET))) {
     throw new ConfigError([dockerUnavailableMessage(DEFAULT_DOCKER_SOCKET)]);
   }
+  // Read and checked once, here, for every listener that uses them: a bad --tls-* file stops
+  // the daemon (exit 2) before it rejoins anything.
+  const tls = await readTlsFiles(config);
   const metrics = daemonRegistry(config, SHOAL_VERSION, () => runtime.nodeInfo());
   const runtime = new DaemonSwarmRuntime({
     config,
@@ -66,27 +71,33 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
     logger,
     metrics,
   });
-  // Before resume: a bad --tls-* file stops the daemon before it rejoins anything, and the
-  // node's description carries the bound endpoint from the start.
-  const metricsServer = metrics && (await startMetricsEndpoint(config, metrics, logger));
+  // Before resume: the node's description carries the bound endpoint from the start.
+  const metricsServer = metrics && (await startMetricsEndpoint(config, metrics, logger, tls));
   if (metricsServer) runtime.setMetricsEndpoint(metricsServer.address);
   await runtime.resume().catch(async (err: unknown) => {
     await metricsServer?.close();
     throw err;
   });
-  const app = await createApiApp(runtime, { logger });
+  // One events feed for every API listener: one history and one store watch. The apps do
+  // not close a feed they are given; it is closed here once they are.
+  const eventsFeed = new EventsFeed();
+  const app = await createApiApp(runtime, { logger, eventsFeed });
   await listenOnSocket(app, config.socket);
   logger.info('control API listening', { socket: config.socket });
-  const tcpApis = await startTcpApis(runtime, config, logger).catch(async (err: unknown) => {
-    await app.close();
-    await runtime.shutdown();
-    await metricsServer?.close();
-    throw err;
-  });
+  const tcpApis = await startTcpApis(runtime, { ...config, tls }, logger, { eventsFeed }).catch(
+    async (err: unknown) => {
+      await app.close();
+      eventsFeed.close();
+      await runtime.shutdown();
+      await metricsServer?.close();
+      throw err;
+    },
+  );
   return {
     async stop() {
       // Stop taking requests first, then hand leadership over so writes barely pause.
       await Promise.all([app.close(), tcpApis.close()]);
+      eventsFeed.close();
       await runtime.shutdown();
       // Last, so that the series can be watched until the very end.
       await metricsServer?.close();

@@ -18,7 +18,7 @@ import { dockerHeadersMiddleware } from './http/docker-headers.middleware';
 import { JsonBodyGuard } from './http/json-body.guard';
 import { DEFAULT_BODY_LIMIT_BYTES, jsonBodyMiddleware } from './http/json-body.middleware';
 import { nestLogger } from './http/nest-logger.adapter';
-import { readOnlyMiddleware } from './http/read-only.middleware';
+import { readOnlyMiddleware, readOnlyRefusal } from './http/read-only.middleware';
 import { versionPrefixMiddleware } from './http/version-prefix.middleware';
 import { SpecRouteMatcher } from './not-implemented/spec-route.matcher';
 import { readHostFacts } from './system/host-facts';
@@ -38,7 +38,8 @@ export interface TlsOptions {
  * Builds the control API (Decision 1: the Docker Engine API's swarm surface) over a
  * SwarmRuntime. The request pipeline, in order:
  *   1. Docker's response headers (Api-Version, Docker-Experimental, Ostype, Server); with
- *      `readOnly`, anything but GET/HEAD is refused here (403);
+ *      `readOnly`, anything but GET/HEAD of a few read endpoints, or addressed to a
+ *      non-loopback Host/Origin, is refused here (403; readOnlyRefusal);
  *   2. the /v1.24–/v1.44 prefix stripped, other versions refused with Docker's 400;
  *   3. JSON bodies read and parsed for the spec endpoints that take one (json-body);
  *   4. Nest routing: the controllers, then the 501/404 fallback;
@@ -90,7 +91,13 @@ export async function createApiApp(
   app.useGlobalFilters(new ApiExceptionFilter(ctx.logger.child({ component: 'api' })));
   app.useGlobalGuards(new JsonBodyGuard(app.get(Reflector)));
   // /events/ws: WebSocket upgrades never reach Express; they are taken on the server itself.
-  attachEventsWebSocket(app.getHttpServer() as http.Server, events, ctx.logger);
+  // The read-only listener's rules are applied there again, as its middleware never runs.
+  attachEventsWebSocket(
+    app.getHttpServer() as http.Server,
+    events,
+    ctx.logger,
+    opts.readOnly ? readOnlyRefusal : undefined,
+  );
   await app.init();
   return app;
 }
@@ -99,6 +106,9 @@ export function resolveApiContext(opts: ApiAppOptions): ApiContext {
   const limit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   if (!Number.isInteger(limit) || limit < 1) {
     throw new RangeError(`bodyLimitBytes must be a positive integer, got ${limit}`);
+  }
+  if (opts.eventsFeed && opts.eventsHistory !== undefined) {
+    throw new TypeError('eventsHistory sizes a feed the app makes; a given eventsFeed has its own');
   }
   return {
     logger: opts.logger ?? nullLogger,
@@ -111,6 +121,7 @@ export function resolveApiContext(opts: ApiAppOptions): ApiContext {
     engineId: opts.engineId ?? engineIdFor(os.hostname()),
     rootDir: opts.rootDir ?? '',
     eventsHistory: opts.eventsHistory ?? DEFAULT_EVENTS_HISTORY,
+    ...(opts.eventsFeed ? { eventsFeed: opts.eventsFeed } : {}),
     clock: opts.clock ?? systemClock,
     hostFacts: opts.hostFacts ?? readHostFacts,
   };

@@ -1,4 +1,5 @@
 import { type Clock, type Logger } from '@shoal/common';
+import { type EventsFeed } from './events/events.feed';
 import { type BuildFacts, type HostFacts } from './system/system-info.builder';
 
 /** DI token of the resolved ApiContext. */
@@ -17,13 +18,20 @@ export interface ApiAppOptions {
   engineId?: string;
   /** /info's DockerRootDir: the daemon's state directory. */
   rootDir?: string;
-  /** Events history size; default DEFAULT_EVENTS_HISTORY. */
+  /** Events history size of the feed the app makes itself; default DEFAULT_EVENTS_HISTORY. */
   eventsHistory?: number;
+  /**
+   * The events feed to serve /events from. The daemon makes one and gives it to each of its
+   * apps (unix socket, TCP listeners), so the history rings and the store watch exist once
+   * and every listener streams the same events. The caller owns it: an app never closes a
+   * feed it was given. Default: the app makes its own and closes it with itself.
+   */
+  eventsFeed?: EventsFeed;
   /** Wall clock for event times and `until`; default the system clock. */
   clock?: Clock;
   /** Host facts source; tests pin it. Default: read from the OS per request. */
   hostFacts?: () => HostFacts;
-  /** Serve GET and HEAD only, refusing the rest with 403 (the --api-readonly-addr listener). */
+  /** The --api-readonly-addr listener: GET/HEAD of listed reads only (readOnlyRefusal), else 403. */
   readOnly?: boolean;
 }
 
@@ -35,6 +43,8 @@ export interface ApiContext {
   engineId: string;
   rootDir: string;
   eventsHistory: number;
+  /** A feed shared with other apps and owned by whoever made it; absent: the app's own. */
+  eventsFeed?: EventsFeed;
   clock: Clock;
   hostFacts: () => HostFacts;
 }

@@ -22,8 +22,9 @@ export interface DaemonConfig {
   /** host:port of the control API over TCP with mTLS (dockerd's -H tcp:// --tlsverify). */
   apiAddr?: string;
   /**
-   * host:port of an unauthenticated, read-only (GET/HEAD) control API for tests and local
-   * tools. Loopback only, and only when asked for by name.
+   * host:port of an unauthenticated control API for a local Prometheus, tests and tools:
+   * loopback only, only when asked for by name, and only the read endpoints that reveal no
+   * secret (no join tokens, unlock key or logs; see read-only.middleware.ts).
    */
   apiReadonlyAddr?: string;
   /** PEM files of the client-facing TLS listeners: the CA that signs clients, and our pair. */

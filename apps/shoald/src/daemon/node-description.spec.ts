@@ -7,9 +7,23 @@ describe('metricsEngineLabels', () => {
   });
 
   it('reports the configured host and port', () => {
-    expect(metricsEngineLabels('127.0.0.3:9323', undefined, '10.0.0.5')).toEqual({
+    expect(metricsEngineLabels('10.0.0.7:9323', undefined, '10.0.0.5')).toEqual({
+      'shoal.metrics-addr': '10.0.0.7:9323',
+    });
+  });
+
+  it('publishes a loopback address only when the node advertises a loopback address too', () => {
+    // Single-host swarm: every node and the scraper share this loopback.
+    expect(metricsEngineLabels('127.0.0.3:9323', undefined, '127.0.0.1')).toEqual({
       'shoal.metrics-addr': '127.0.0.3:9323',
     });
+    expect(metricsEngineLabels('[::1]:9323', undefined, '::1')).toEqual({
+      'shoal.metrics-addr': '[::1]:9323',
+    });
+    // Other hosts would scrape themselves under this node's name.
+    expect(metricsEngineLabels('127.0.0.1:9323', undefined, '10.0.0.5')).toEqual({});
+    expect(metricsEngineLabels('localhost:9323', undefined, 'fd00::5')).toEqual({});
+    expect(metricsEngineLabels('127.0.0.1:9323', undefined, undefined)).toEqual({});
   });
 
   it('replaces a wildcard host by the advertise host, IPv6 in brackets', () => {
@@ -25,7 +39,9 @@ describe('metricsEngineLabels', () => {
 
   it('uses the bound port for port 0, and omits the label until it is bound', () => {
     expect(metricsEngineLabels('127.0.0.1:0', undefined, '10.0.0.5')).toEqual({});
-    expect(metricsEngineLabels('127.0.0.1:0', { host: '127.0.0.1', port: 40123 }, 'x')).toEqual({
+    expect(
+      metricsEngineLabels('127.0.0.1:0', { host: '127.0.0.1', port: 40123 }, '127.0.0.1'),
+    ).toEqual({
       'shoal.metrics-addr': '127.0.0.1:40123',
     });
   });

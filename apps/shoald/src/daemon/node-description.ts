@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { METRICS_ADDR_LABEL } from '../api/discovery/metrics-targets';
-import { formatHostPort, type HostPort, parseHostPort } from '../config/host-port';
+import { formatHostPort, type HostPort, isLoopbackHost, parseHostPort } from '../config/host-port';
 
 /** Go's GOARCH names, which Docker reports (and constraints match on: node.platform.arch). */
 const GO_ARCH: Record<string, string> = {
@@ -37,6 +37,11 @@ export function describeHost(
  * address other nodes reach it at; the port is the bound one when known (port 0 binds a free
  * port). No label when metrics are off, or the port is 0 and not bound yet: a wrong address
  * would only produce a target that is always down.
+ *
+ * A loopback host (127.0.0.1:9323) names this machine only for this machine: published
+ * cluster-wide, a Prometheus elsewhere would scrape its own host and file the result under
+ * this node. It is published only when the advertise host is loopback as well, i.e. every
+ * node of the swarm runs on this one host (tests, a single-host cluster).
  */
 export function metricsEngineLabels(
   metricsAddr: string | undefined,
@@ -51,6 +56,8 @@ export function metricsEngineLabels(
   if (host === '0.0.0.0' || host === '::') {
     if (!advertiseHost) return {};
     host = advertiseHost;
+  } else if (isLoopbackHost(host) && !(advertiseHost && isLoopbackHost(advertiseHost))) {
+    return {};
   }
   if (port === 0) return {};
   return { [METRICS_ADDR_LABEL]: formatHostPort({ host, port }) };

@@ -3,7 +3,8 @@ import { createDaemonRegistry, type NodeInfo, type Registry } from '@shoal/metri
 import { ConfigError } from '../config/config.loader';
 import { type DaemonConfig } from '../config/daemon.config';
 import { formatHostPort, parseHostPort } from '../config/host-port';
-import { MetricsServer, readMetricsTls } from './metrics.server';
+import { type TlsMaterial } from '../config/tls-files';
+import { MetricsServer } from './metrics.server';
 
 /** The daemon's registry when --metrics-addr is set; none (and no collection) otherwise. */
 export function daemonRegistry(
@@ -15,14 +16,15 @@ export function daemonRegistry(
 }
 
 /**
- * Serves the registry on --metrics-addr. The TLS files are read here, once: a missing or
- * unreadable one is a configuration error (exit 2). Logs `metrics listening` with the bound
- * address, which tests that ask for port 0 read back.
+ * Serves the registry on --metrics-addr, over TLS with `tls` (the --tls-* files, read and
+ * checked once by the caller) unless the address is loopback. Logs `metrics listening` with
+ * the bound address, which tests that ask for port 0 read back.
  */
 export async function startMetricsEndpoint(
   config: DaemonConfig,
   registry: Registry,
   logger: Logger,
+  tls: TlsMaterial | undefined,
 ): Promise<MetricsServer> {
   const listen = parseHostPort(config.metricsAddr ?? '', { allowPortZero: true });
   // The loader has validated it; this only keeps a direct caller honest.
@@ -30,7 +32,7 @@ export async function startMetricsEndpoint(
   const server = await MetricsServer.start({
     listen,
     registry,
-    tls: await readMetricsTls(config),
+    tls,
     logger,
   });
   logger.info('metrics listening', {

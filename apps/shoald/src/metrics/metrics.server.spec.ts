@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import os from 'node:os';
-import path from 'node:path';
 import { createRootCa, issueNodeCertificate } from '@shoal/ca';
 import { nullLogger } from '@shoal/common';
 import { createDaemonRegistry, type Registry } from '@shoal/metrics';
@@ -10,7 +7,7 @@ import { parseExposition, valueOf } from '@shoal/metrics/registry.testing';
 import { Gauge } from 'prom-client';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../config/config.loader';
-import { MetricsServer, type MetricsTls, readMetricsTls } from './metrics.server';
+import { MetricsServer, type MetricsTls } from './metrics.server';
 
 interface Reply {
   status: number;
@@ -193,41 +190,5 @@ describe('MetricsServer elsewhere (HTTPS with client certificates)', () => {
         logger: nullLogger,
       }),
     ).rejects.toThrow(ConfigError);
-  });
-});
-
-describe('readMetricsTls', () => {
-  it('reads the three files, and names the flag of a missing or non-PEM one', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'shoal-metrics-tls-'));
-    try {
-      const file = (name: string, text: string) => {
-        const p = path.join(dir, name);
-        writeFileSync(p, text);
-        return p;
-      };
-      const pem = '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n';
-      const ca = file('ca.pem', pem);
-      const cert = file('cert.pem', pem);
-      const key = file('key.pem', pem.replace(/CERTIFICATE/g, 'PRIVATE KEY'));
-      expect(await readMetricsTls({ tlsCa: ca, tlsCert: cert, tlsKey: key })).toEqual({
-        ca: pem,
-        cert: pem,
-        key: pem.replace(/CERTIFICATE/g, 'PRIVATE KEY'),
-      });
-      expect(await readMetricsTls({})).toBeUndefined();
-      const missing = path.join(dir, 'nope.pem');
-      const err = await readMetricsTls({
-        tlsCa: missing,
-        tlsCert: file('junk.pem', 'hello'),
-        tlsKey: key,
-      }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(ConfigError);
-      expect((err as ConfigError).problems).toEqual([
-        expect.stringMatching(/^--tls-ca .*nope\.pem: ENOENT/),
-        expect.stringMatching(/^--tls-cert .*junk\.pem: not a PEM file$/),
-      ]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

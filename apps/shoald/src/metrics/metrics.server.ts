@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { type AddressInfo } from 'node:net';
@@ -6,13 +5,13 @@ import { type Logger } from '@shoal/common';
 import { type Registry } from '@shoal/metrics';
 import { ConfigError } from '../config/config.loader';
 import { formatHostPort, type HostPort, isLoopbackHost } from '../config/host-port';
+import { type TlsMaterial } from '../config/tls-files';
 
-/** PEM text of the server's certificate and key, and of the CA client certificates chain to. */
-export interface MetricsTls {
-  ca: string;
-  cert: string;
-  key: string;
-}
+/**
+ * PEM text of the server's certificate and key, and of the CA client certificates chain to:
+ * --tls-ca/--tls-cert/--tls-key, read and checked once at start by readTlsFiles.
+ */
+export type MetricsTls = TlsMaterial;
 
 export interface MetricsServerOptions {
   listen: HostPort;
@@ -126,34 +125,4 @@ function reply(res: http.ServerResponse, status: number, text: string): void {
     'Content-Length': Buffer.byteLength(text),
   });
   res.end(res.req.method === 'HEAD' ? undefined : text);
-}
-
-/**
- * Reads the TLS files named by --tls-ca/--tls-cert/--tls-key once, at start. A file that
- * cannot be read is a configuration error (exit 2), named with the flag that gave it.
- */
-export async function readMetricsTls(files: {
-  tlsCa?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-}): Promise<MetricsTls | undefined> {
-  if (!files.tlsCa || !files.tlsCert || !files.tlsKey) return undefined;
-  const problems: string[] = [];
-  const read = async (flag: string, file: string) => {
-    try {
-      const text = await readFile(file, 'utf8');
-      if (!text.includes('-----BEGIN ')) problems.push(`${flag} ${file}: not a PEM file`);
-      return text;
-    } catch (err) {
-      problems.push(`${flag} ${file}: ${(err as Error).message}`);
-      return '';
-    }
-  };
-  const [ca, cert, key] = await Promise.all([
-    read('--tls-ca', files.tlsCa),
-    read('--tls-cert', files.tlsCert),
-    read('--tls-key', files.tlsKey),
-  ]);
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { ca, cert, key };
 }

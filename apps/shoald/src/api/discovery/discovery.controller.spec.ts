@@ -136,6 +136,8 @@ describe('GET /metrics/targets', () => {
       big: { 'prometheus.io/port': '70000' },
       none: {},
       path: { 'prometheus.io/port': '80', 'prometheus.io/path': 'metrics' },
+      query: { 'prometheus.io/port': '80', 'prometheus.io/path': '/metrics?format=prom' },
+      fragment: { 'prometheus.io/port': '80', 'prometheus.io/path': '/metrics#x' },
     };
     const ids: Record<string, string> = {};
     for (const [name, extra] of Object.entries(cases)) {
@@ -157,7 +159,7 @@ describe('GET /metrics/targets', () => {
       '10.0.0.1:81',
     ]);
     // One warning per bad service, not one per request.
-    expect(warnings).toHaveLength(4);
+    expect(warnings).toHaveLength(6);
     const reasons = Object.fromEntries(
       warnings.map((w) => [w.fields!['service'] as string, w.fields!['reason'] as string]),
     );
@@ -165,6 +167,29 @@ describe('GET /metrics/targets', () => {
     expect(reasons['big']).toMatch(/"70000" is not a port number/);
     expect(reasons['none']).toMatch(/no prometheus.io\/port label/);
     expect(reasons['path']).toMatch(/prometheus.io\/path="metrics" must be an absolute path/);
+    expect(reasons['query']).toMatch(/"\/metrics\?format=prom" must be a plain path/);
+    expect(reasons['fragment']).toMatch(/"\/metrics#x" must be a plain path/);
+
+    // A service fixed, then broken again, is logged again: the log-once memory holds only
+    // the causes of the latest answer, not every cause ever seen.
+    const setLabels = async (labels: Record<string, string>) => {
+      const cur = await api.request('GET', `/services/${ids['word']}`);
+      const svc = cur.body as { Version: { Index: number }; Spec: Record<string, unknown> };
+      const res = await api.request(
+        'POST',
+        `/services/${ids['word']}/update?version=${svc.Version.Index}`,
+        { ...svc.Spec, Labels: labels },
+      );
+      expect(res.status, res.text).toBe(200);
+    };
+    await setLabels({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '82' });
+    await targets();
+    expect(warnings).toHaveLength(6);
+    await setLabels({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': 'http' });
+    await targets();
+    await targets();
+    expect(warnings).toHaveLength(7);
+    expect(warnings[6]!.fields!['service']).toBe('word');
   });
 
   it('answers 503 off a manager, like the other cluster-wide reads', async () => {

@@ -12,8 +12,12 @@ import { buildMetricsTargets, type TargetGroup } from './metrics-targets';
  */
 @Controller()
 export class DiscoveryController {
-  /** Causes already logged, so a scrape config polled every few seconds logs each once. */
-  private readonly reported = new Set<string>();
+  /**
+   * Causes already logged, so a scrape config polled every few seconds logs each once. It
+   * holds only the causes of the latest answer: a service fixed or removed drops out (and is
+   * logged again if it breaks again), so the set stays as small as the bad services.
+   */
+  private reported = new Set<string>();
 
   constructor(
     @Inject(SWARM_RUNTIME) private readonly runtime: SwarmRuntime,
@@ -31,16 +35,18 @@ export class DiscoveryController {
       new TaskControl(manager).list(JSON.stringify({ 'desired-state': ['running'] })),
     ]);
     const { groups, skipped } = buildMetricsTargets(nodes, services, tasks);
+    const current = new Set<string>();
     for (const s of skipped) {
       const key = `${s.serviceId}\u0000${s.reason}`;
+      current.add(key);
       if (this.reported.has(key)) continue;
-      this.reported.add(key);
       this.ctx.logger.warn('service not scraped: its prometheus.io labels are unusable', {
         serviceId: s.serviceId,
         service: s.serviceName,
         reason: s.reason,
       });
     }
+    this.reported = current;
     return groups;
   }
 }

@@ -96,6 +96,11 @@ function labelProblem(labels: Record<string, string>): string | undefined {
   if (path !== undefined && !path.startsWith('/')) {
     return `${PATH_LABEL}="${path}" must be an absolute path starting with /`;
   }
+  // Prometheus puts __metrics_path__ in the URL's path and percent-encodes ? and #, so a
+  // query or fragment here would be requested as part of the path: a target that always 404s.
+  if (path !== undefined && /[?#]/.test(path)) {
+    return `${PATH_LABEL}="${path}" must be a plain path, without a query (?) or fragment (#)`;
+  }
   return undefined;
 }
 

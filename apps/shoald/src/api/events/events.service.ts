@@ -45,7 +45,7 @@ export interface EventSink {
 }
 
 /**
- * Owns the node's EventsFeed and serves /events streams from it, with dockerd's semantics:
+ * Serves /events streams from the node's EventsFeed, with dockerd's semantics:
  * - headers are flushed at once (the docker CLI waits for them before printing anything);
  * - with `since` and/or `until`, remembered events in that window are sent first;
  * - `until` in the past: the history, then the stream ends; in the future: live events until
@@ -53,10 +53,16 @@ export interface EventSink {
  * - the client's feed subscription (and timer) is released when it disconnects.
  * /events/ws (events.websocket.ts) goes through the same subscribe(), so both transports
  * have the same history, filters, `until` and slow-client rules.
+ *
+ * The feed is the daemon's, shared by all its API apps (ApiAppOptions.eventsFeed), or else
+ * one of the app's own. Each app's service keeps the feed pointed at the store and ends its
+ * own streams on shutdown; only an own feed is closed with the app.
  */
 @Injectable()
 export class EventsService implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   readonly feed: EventsFeed;
+  /** False for a feed shared with other apps: closing it would stop their streams too. */
+  private readonly ownsFeed: boolean;
   /** Per-client bounds; tests lower them. */
   readonly limits: EventsLimits = { ...DEFAULT_EVENTS_LIMITS };
   private readonly log: Logger;
@@ -68,7 +74,8 @@ export class EventsService implements OnModuleInit, OnModuleDestroy, OnApplicati
     @Inject(SWARM_RUNTIME) private readonly runtime: SwarmRuntime,
     @Inject(API_CONTEXT) private readonly ctx: ApiContext,
   ) {
-    this.feed = new EventsFeed(ctx.eventsHistory);
+    this.ownsFeed = ctx.eventsFeed === undefined;
+    this.feed = ctx.eventsFeed ?? new EventsFeed(ctx.eventsHistory);
     this.log = ctx.logger.child({ component: 'events' });
   }
 
@@ -82,14 +89,14 @@ export class EventsService implements OnModuleInit, OnModuleDestroy, OnApplicati
     clearInterval(this.timer);
     this.timer = undefined;
     for (const end of [...this.streams]) end();
-    this.feed.close();
+    if (this.ownsFeed) this.feed.close();
   }
 
   onApplicationShutdown(): void {
     this.onModuleDestroy();
   }
 
-  /** Number of open streams (HTTP and WebSocket). */
+  /** Number of this app's open streams (HTTP and WebSocket). */
   get openStreams(): number {
     return this.streams.size;
   }

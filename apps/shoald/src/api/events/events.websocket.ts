@@ -1,4 +1,4 @@
-import type http from 'node:http';
+import http from 'node:http';
 import { type Duplex } from 'node:stream';
 import { ApiError } from '@shoal/api';
 import { type Logger } from '@shoal/common';
@@ -30,19 +30,46 @@ const CLOSE_GRACE_MS = 1000;
  * The upgrade is handled on the Node server, below Express: Express never sees upgrade
  * requests. Every server the app listens on needs this hook; createApiApp attaches it to
  * the app's server. Returns a function that detaches it.
+ *
+ * `refusal` is the listener's access rule (the read-only listener's readOnlyRefusal), which
+ * Express middleware cannot apply here: a message means 403 before anything else is done.
  */
 export function attachEventsWebSocket(
   server: http.Server,
   events: EventsService,
   logger: Logger,
+  refusal?: (req: http.IncomingMessage) => string | undefined,
 ): () => void {
   const log = logger.child({ component: 'events-ws' });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, clientTracking: false });
 
   const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    // An exception here would escape into the HTTP server's 'upgrade' emit, where nothing
+    // catches it, and take the whole daemon down: one request must never be able to.
+    try {
+      handle(req, socket, head);
+    } catch (err) {
+      log.error('cannot handle a WebSocket upgrade', { error: (err as Error).message });
+      try {
+        if (!socket.destroyed) refuse(socket, 500, 'internal error');
+      } catch {
+        socket.destroy();
+      }
+    }
+  };
+  const handle = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refused = refusal?.(req);
+    if (refused !== undefined) return refuse(socket, 403, refused);
     const resolved = resolveVersionPrefix(req.url ?? '/');
     if ('error' in resolved) return refuse(socket, 400, resolved.error);
-    const url = new URL(resolved.url, 'http://localhost');
+    let url: URL;
+    try {
+      // Node's parser lets through absolute-form targets that are not URLs
+      // (http://[/x, http://a:99999/x, http://%zz/x): the client's error, not ours.
+      url = new URL(resolved.url, 'http://localhost');
+    } catch {
+      return refuse(socket, 400, `invalid request target: ${req.url}`);
+    }
     if (url.pathname !== EVENTS_WS_PATH) {
       // Another hook may serve this path; answer only when nobody else listens.
       if (server.listenerCount('upgrade') === 1) refuse(socket, 404, 'page not found');
@@ -58,7 +85,13 @@ export function attachEventsWebSocket(
       return refuse(socket, 500, 'internal error');
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      serve(ws, events, query);
+      // Past the 101 an HTTP error can no longer be sent: a failure drops the connection.
+      try {
+        serve(ws, events, query);
+      } catch (err) {
+        log.error('cannot serve an events WebSocket', { error: (err as Error).message });
+        ws.terminate();
+      }
     });
   };
   server.on('upgrade', onUpgrade);
@@ -124,20 +157,16 @@ function queryRecord(params: URLSearchParams): Record<string, unknown> {
 
 /** An HTTP error response written on the raw socket, in the API's `{"message"}` shape. */
 function refuse(socket: Duplex, status: number, message: string): void {
+  // Node took its own error listener off the socket when it handed it to 'upgrade'; a client
+  // that already closed or reset the connection makes this write fail, and an 'error' that
+  // nobody listens to is thrown as an uncaught exception.
+  socket.on('error', () => socket.destroy());
   const body = JSON.stringify({ message });
-  const reason = STATUS_TEXT[status] ?? 'Error';
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\n` +
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Error'}\r\n` +
       'Content-Type: application/json\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,
   );
 }
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  500: 'Internal Server Error',
-};
