@@ -8,9 +8,9 @@ import { type Logger, nullLogger, objectIdGenerator, systemClock } from '@shoal/
 import { createDaemonRegistry } from '@shoal/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { freePorts } from '../../../../test/support/free-port';
-import { issueTestCert, makeTestPki, type TestPki } from '../../../../test/support/test-certs';
+import { issueTestCert, type TestPki } from '../../../../test/support/test-certs';
 import { ManagerNode } from './manager.node';
-import { startManagerCluster } from './testing/manager-cluster';
+import { singleManagerStarter, startManagerCluster } from './testing/manager-cluster';
 import { StateDir } from './state-dir';
 
 const ids = ['m1', 'm2', 'm3'];
@@ -225,38 +225,11 @@ describe('ManagerNode: a start that fails to catch up', () => {
 
   it('stops what it started, so the next start leads with its leader metrics', async () => {
     root = await mkdtemp(path.join(tmpdir(), 'shoal-manager-failed-start-'));
-    const pki = await makeTestPki([{ id: 'm1', role: MANAGER_ROLE_OU }]);
-    const [port] = await freePorts(1);
-    const address = `127.0.0.1:${port}`;
-    const stateDir = new StateDir(path.join(root, 'm1'));
-    await stateDir.writeCertificates({
-      'ca.crt': pki.caPem,
-      'node.crt': pki.nodes['m1']!.certPem,
-      'node.key': pki.nodes['m1']!.keyPem,
-    });
-    const dataKey = generateDataKey();
     const registry = createDaemonRegistry({ version: 'v' });
     const warnings: string[] = [];
     const logger: Logger = { ...nullLogger, warn: (msg) => warnings.push(msg) };
     logger.child = () => logger;
-    const start = (bootstrap: boolean) =>
-      ManagerNode.start({
-        node: {
-          nodeId: 'm1',
-          clusterId: 'c1',
-          role: 'manager',
-          listenAddr: address,
-          advertiseAddr: address,
-        },
-        stateDir,
-        bootstrap: bootstrap ? [{ id: 'm1', address }] : undefined,
-        clock: systemClock,
-        newId: objectIdGenerator(),
-        logger,
-        tickMs: 20,
-        dataKey,
-        metrics: registry,
-      });
+    const start = await singleManagerStarter(root, { metrics: registry, logger });
     const names = async () => (await registry.getMetricsAsJSON()).map((m) => m.name);
 
     // The catch-up fails only once this node leads and its leader services (and their

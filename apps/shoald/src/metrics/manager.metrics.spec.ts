@@ -1,15 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateDataKey, MANAGER_ROLE_OU } from '@shoal/ca';
-import { nullLogger, objectIdGenerator, systemClock } from '@shoal/common';
+import { nullLogger } from '@shoal/common';
 import { createDaemonRegistry, type Registry } from '@shoal/metrics';
 import { parseExposition, valueOf } from '@shoal/metrics/registry.testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePorts } from '../../../../test/support/free-port';
-import { makeTestPki } from '../../../../test/support/test-certs';
-import { ManagerNode } from '../daemon/manager.node';
-import { StateDir } from '../daemon/state-dir';
+import { type ManagerNode } from '../daemon/manager.node';
+import { singleManagerStarter } from '../daemon/testing/manager-cluster';
 import { ManagerMetrics } from './manager.metrics';
 
 const managerSeries = (text: string) =>
@@ -51,35 +48,8 @@ describe('ManagerNode with a registry', () => {
 
   it('exports Raft and store series while it runs, none once stopped, and again on restart', async () => {
     root = await mkdtemp(path.join(tmpdir(), 'shoal-manager-metrics-'));
-    const pki = await makeTestPki([{ id: 'm1', role: MANAGER_ROLE_OU }]);
-    const [port] = await freePorts(1);
-    const address = `127.0.0.1:${port}`;
-    const stateDir = new StateDir(path.join(root, 'm1'));
-    await stateDir.writeCertificates({
-      'ca.crt': pki.caPem,
-      'node.crt': pki.nodes['m1']!.certPem,
-      'node.key': pki.nodes['m1']!.keyPem,
-    });
-    const dataKey = generateDataKey();
     const registry: Registry = createDaemonRegistry({ version: 'v' });
-    const start = (bootstrap: boolean) =>
-      ManagerNode.start({
-        node: {
-          nodeId: 'm1',
-          clusterId: 'c1',
-          role: 'manager',
-          listenAddr: address,
-          advertiseAddr: address,
-        },
-        stateDir,
-        bootstrap: bootstrap ? [{ id: 'm1', address }] : undefined,
-        clock: systemClock,
-        newId: objectIdGenerator(),
-        logger: nullLogger,
-        tickMs: 20,
-        dataKey,
-        metrics: registry,
-      });
+    const start = await singleManagerStarter(root, { metrics: registry });
 
     running = await start(true);
     await running.store.update((tx) => {

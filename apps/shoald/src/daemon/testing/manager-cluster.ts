@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { generateDataKey, MANAGER_ROLE_OU } from '@shoal/ca';
-import { nullLogger, objectIdGenerator, systemClock } from '@shoal/common';
+import { type Logger, nullLogger, objectIdGenerator, systemClock } from '@shoal/common';
+import { type Registry } from '@shoal/metrics';
 import { freePorts } from '../../../../../test/support/free-port';
 import { makeTestPki, type TestPki } from '../../../../../test/support/test-certs';
 import { ManagerNode } from '../manager.node';
@@ -45,4 +46,42 @@ export async function startManagerCluster(
     }),
   );
   return { managers, pki, ports };
+}
+
+/**
+ * One manager, `m1`, that can be started, stopped and started again on the same state dir,
+ * port and data key (a restart): `start(true)` bootstraps it, `start(false)` resumes.
+ */
+export async function singleManagerStarter(
+  root: string,
+  opts: { metrics?: Registry; logger?: Logger } = {},
+): Promise<(bootstrap: boolean) => Promise<ManagerNode>> {
+  const pki = await makeTestPki([{ id: 'm1', role: MANAGER_ROLE_OU }]);
+  const [port] = await freePorts(1);
+  const address = `127.0.0.1:${port}`;
+  const stateDir = new StateDir(path.join(root, 'm1'));
+  await stateDir.writeCertificates({
+    'ca.crt': pki.caPem,
+    'node.crt': pki.nodes['m1']!.certPem,
+    'node.key': pki.nodes['m1']!.keyPem,
+  });
+  const dataKey = generateDataKey();
+  return (bootstrap) =>
+    ManagerNode.start({
+      node: {
+        nodeId: 'm1',
+        clusterId: 'c1',
+        role: 'manager',
+        listenAddr: address,
+        advertiseAddr: address,
+      },
+      stateDir,
+      bootstrap: bootstrap ? [{ id: 'm1', address }] : undefined,
+      clock: systemClock,
+      newId: objectIdGenerator(),
+      logger: opts.logger ?? nullLogger,
+      tickMs: 20,
+      dataKey,
+      metrics: opts.metrics,
+    });
 }
