@@ -1,8 +1,12 @@
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CLIS,
+  type CliResult,
+  dockerEnvFor,
+  NO_CLI_MESSAGE,
+  runCommand,
+} from '../support/docker-cli';
 import { ShoaldProcess } from '../support/shoald/shoald-process';
 
 /**
@@ -17,36 +21,18 @@ import { ShoaldProcess } from '../support/shoald/shoald-process';
  * sequences and read like a user would). Tasks run as host processes (the process executor),
  * so neither dockerd nor an image is needed; the Image is only recorded.
  */
-const CANDIDATE_CLIS = ['/usr/local/bin/docker', '/usr/bin/docker'];
-const CLIS = CANDIDATE_CLIS.filter((p) => existsSync(p));
 /** util-linux's script(1) (bsdutils, essential in Debian): runs a command on a pty. */
 const SCRIPT = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
 
 const COMMAND_TIMEOUT_MS = 60_000;
 const TEST_TIMEOUT_MS = 2 * COMMAND_TIMEOUT_MS;
-const OVERRIDING_ENV = [
-  'DOCKER_CONTEXT',
-  'DOCKER_API_VERSION',
-  'DOCKER_TLS',
-  'DOCKER_TLS_VERIFY',
-  'DOCKER_CERT_PATH',
-];
 /** docker draws 50 `=` then `>` for a task that is running (step 9 of 9). */
 const FULL_BAR = `[${'='.repeat(50)}>]`;
 /** 28.x names the service ("verify: Service web converged"); 20.10 does not. */
 const CONVERGED = (ref: string) => new RegExp(`^verify: Service (${ref} )?converged$`);
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 it('finds a docker CLI and script(1) to test with', () => {
-  expect(
-    CLIS,
-    `no docker CLI at ${CANDIDATE_CLIS.join(' or ')} (CI installs docker.io)`,
-  ).not.toHaveLength(0);
+  expect(CLIS, NO_CLI_MESSAGE).not.toHaveLength(0);
   expect(SCRIPT, 'script(1) (util-linux bsdutils) is missing').toBeDefined();
 });
 
@@ -55,25 +41,7 @@ describe.each(CLIS)('the docker CLI at %s follows rollouts on shoald', (bin) => 
   let env: NodeJS.ProcessEnv = {};
 
   const run = (file: string, args: string[]): Promise<CliResult> =>
-    new Promise((resolve, reject) => {
-      execFile(
-        file,
-        args,
-        { env, timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
-        (error, stdout, stderr) => {
-          const out = { stdout: String(stdout), stderr: String(stderr) };
-          if (!error) resolve({ code: 0, ...out });
-          else if (typeof error.code === 'number') resolve({ code: error.code, ...out });
-          else
-            reject(
-              new Error(
-                `${file} ${args.join(' ')}: ${error.killed ? 'timed out' : error.message}\n` +
-                  `stdout: ${out.stdout}\nstderr: ${out.stderr}`,
-              ),
-            );
-        },
-      );
-    });
+    runCommand(file, args, env, COMMAND_TIMEOUT_MS);
   /** `docker <args>` with stdout a pipe; must exit 0. */
   const docker = async (...args: string[]): Promise<CliResult> => {
     const r = await run(bin, args);
@@ -97,16 +65,7 @@ describe.each(CLIS)('the docker CLI at %s follows rollouts on shoald', (bin) => 
 
   beforeAll(async () => {
     daemon = await ShoaldProcess.inTempDir('shoal-e2e-docker-update-');
-    const configDir = path.join(daemon.dir!, 'docker-config');
-    await mkdir(configDir);
-    env = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !OVERRIDING_ENV.includes(name)),
-    );
-    Object.assign(env, {
-      DOCKER_HOST: `unix://${daemon.socket}`,
-      DOCKER_CONFIG: configDir,
-      DOCKER_CLI_HINTS: 'false',
-    });
+    env = await dockerEnvFor(daemon);
     await daemon.start();
     await docker('swarm', 'init');
   }, 60_000);

@@ -1,8 +1,11 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CLIS,
+  type CliResult,
+  dockerEnvFor,
+  NO_CLI_MESSAGE,
+  runCommand,
+} from '../support/docker-cli';
 import { ShoaldProcess } from '../support/shoald/shoald-process';
 
 /**
@@ -11,22 +14,11 @@ import { ShoaldProcess } from '../support/shoald/shoald-process';
  * so the oldest CLI CI installs (Debian's docker.io, 20.10, API 1.41) and a current one (28.x,
  * which negotiates down to our 1.44) are both held to it.
  */
-const CANDIDATE_CLIS = ['/usr/local/bin/docker', '/usr/bin/docker'];
-const CLIS = CANDIDATE_CLIS.filter((p) => existsSync(p));
 
 /** Per docker command; a hung command (e.g. waiting for convergence) fails instead of hanging. */
 const COMMAND_TIMEOUT_MS = 20_000;
 /** For tests that run a few commands in a row. */
 const MULTI_COMMAND_TEST_TIMEOUT_MS = 3 * COMMAND_TIMEOUT_MS;
-
-/** Variables that would point the CLI elsewhere or pin its API version. */
-const OVERRIDING_ENV = [
-  'DOCKER_CONTEXT',
-  'DOCKER_API_VERSION',
-  'DOCKER_TLS',
-  'DOCKER_TLS_VERIFY',
-  'DOCKER_CERT_PATH',
-];
 
 const SERVICE_ID = /^[0-9a-z]{25}$/;
 const LAST_MANAGER_MESSAGE =
@@ -34,18 +26,9 @@ const LAST_MANAGER_MESSAGE =
   'Removing the last manager erases all current state of the swarm. ' +
   'Use `--force` to ignore this message.';
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 it('finds a docker CLI to test with', () => {
   // describe.each over no CLIs would run nothing and pass; a missing CLI must fail instead.
-  expect(
-    CLIS,
-    `no docker CLI at ${CANDIDATE_CLIS.join(' or ')}: install one (CI installs docker.io)`,
-  ).not.toHaveLength(0);
+  expect(CLIS, NO_CLI_MESSAGE).not.toHaveLength(0);
 });
 
 describe.each(CLIS)('the docker CLI at %s against shoald', (bin) => {
@@ -56,30 +39,7 @@ describe.each(CLIS)('the docker CLI at %s against shoald', (bin) => {
 
   /** Runs `docker <args>` against this suite's daemon; never rejects on a non-zero exit. */
   const docker = (...args: string[]): Promise<CliResult> =>
-    new Promise((resolve, reject) => {
-      execFile(
-        bin,
-        args,
-        { env, timeout: COMMAND_TIMEOUT_MS, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 },
-        (error, stdout, stderr) => {
-          const out = { stdout: String(stdout), stderr: String(stderr) };
-          if (!error) {
-            resolve({ code: 0, ...out });
-          } else if (typeof error.code === 'number') {
-            resolve({ code: error.code, ...out });
-          } else {
-            const why = error.killed
-              ? `timed out after ${COMMAND_TIMEOUT_MS} ms`
-              : `could not run (${String(error.code ?? error.signal)}: ${error.message})`;
-            reject(
-              new Error(
-                `docker ${args.join(' ')} ${why}\nstdout: ${out.stdout}\nstderr: ${out.stderr}`,
-              ),
-            );
-          }
-        },
-      );
-    });
+    runCommand(bin, args, env, COMMAND_TIMEOUT_MS);
 
   /** Like docker(), but the command must succeed; shows its output when it does not. */
   const ok = async (...args: string[]): Promise<CliResult> => {
@@ -96,20 +56,7 @@ describe.each(CLIS)('the docker CLI at %s against shoald', (bin) => {
 
   beforeAll(async () => {
     daemon = await ShoaldProcess.inTempDir('shoal-e2e-docker-');
-    const configDir = path.join(daemon.dir!, 'docker-config');
-    await mkdir(configDir);
-    const socket = daemon.socket;
-    // Only DOCKER_HOST points the CLI at us. The rest of the environment must not steer it
-    // elsewhere or pin its API version, and a private config dir keeps the user's contexts,
-    // credential helpers and settings out of the run.
-    env = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !OVERRIDING_ENV.includes(name)),
-    );
-    Object.assign(env, {
-      DOCKER_HOST: `unix://${socket}`,
-      DOCKER_CONFIG: configDir,
-      DOCKER_CLI_HINTS: 'false',
-    });
+    env = await dockerEnvFor(daemon);
     await daemon.start();
   });
 
@@ -281,18 +228,11 @@ describe.each(CLIS)('the docker CLI at %s against shoald', (bin) => {
       await second.start();
       const token = (await ok('swarm', 'join-token', '-q', 'worker')).stdout.trim();
       expect(token).toMatch(/^SWMTKN-1-/);
-      const joined = await new Promise<CliResult>((resolve) =>
-        execFile(
-          bin,
-          ['swarm', 'join', '--token', token, daemon!.o.listenAddr],
-          { env: { ...env, DOCKER_HOST: `unix://${second.socket}` }, timeout: COMMAND_TIMEOUT_MS },
-          (error, stdout, stderr) =>
-            resolve({
-              code: error ? Number(error.code ?? 1) : 0,
-              stdout: String(stdout),
-              stderr: String(stderr),
-            }),
-        ),
+      const joined = await runCommand(
+        bin,
+        ['swarm', 'join', '--token', token, daemon!.o.listenAddr],
+        { ...env, DOCKER_HOST: `unix://${second.socket}` },
+        COMMAND_TIMEOUT_MS,
       );
       expect(joined.code, joined.stderr).toBe(0);
       expect(joined.stdout).toContain('This node joined a swarm as a worker.');

@@ -1,8 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CLIS,
+  type CliResult,
+  dockerEnvFor,
+  NO_CLI_MESSAGE,
+  runCommand,
+} from '../support/docker-cli';
 import { WebSocket } from 'ws';
 import { SHOAL_MAIN, ShoaldProcess } from '../support/shoald/shoald-process';
 
@@ -11,16 +15,7 @@ import { SHOAL_MAIN, ShoaldProcess } from '../support/shoald/shoald-process';
  * binary found (Debian's docker.io 20.10, API 1.41; a current 28.x) receives service create
  * and update events, and Shoal's task events, which the CLI passes through as they come.
  */
-const CANDIDATE_CLIS = ['/usr/local/bin/docker', '/usr/bin/docker'];
-const CLIS = CANDIDATE_CLIS.filter((p) => existsSync(p));
 const COMMAND_TIMEOUT_MS = 20_000;
-const OVERRIDING_ENV = [
-  'DOCKER_CONTEXT',
-  'DOCKER_API_VERSION',
-  'DOCKER_TLS',
-  'DOCKER_TLS_VERIFY',
-  'DOCKER_CERT_PATH',
-];
 
 interface CliEvent {
   Type: string;
@@ -32,10 +27,7 @@ interface CliEvent {
 }
 
 it('finds a docker CLI to test with', () => {
-  expect(
-    CLIS,
-    `no docker CLI at ${CANDIDATE_CLIS.join(' or ')}: install one (CI installs docker.io)`,
-  ).not.toHaveLength(0);
+  expect(CLIS, NO_CLI_MESSAGE).not.toHaveLength(0);
 });
 
 describe.each(CLIS)('docker events from the CLI at %s', (bin) => {
@@ -47,15 +39,8 @@ describe.each(CLIS)('docker events from the CLI at %s', (bin) => {
   let exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
   let serviceId = '';
 
-  const docker = (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>
-    new Promise((resolve, reject) => {
-      execFile(bin, args, { env, timeout: COMMAND_TIMEOUT_MS }, (error, out, err) => {
-        if (!error) resolve({ code: 0, stdout: String(out), stderr: String(err) });
-        else if (typeof error.code === 'number') {
-          resolve({ code: error.code, stdout: String(out), stderr: String(err) });
-        } else reject(new Error(`docker ${args.join(' ')}: ${error.message}\n${String(err)}`));
-      });
-    });
+  const docker = (...args: string[]): Promise<CliResult> =>
+    runCommand(bin, args, env, COMMAND_TIMEOUT_MS);
   const ok = async (...args: string[]) => {
     const r = await docker(...args);
     expect(r.code, `docker ${args.join(' ')}:\n${r.stderr}${r.stdout}`).toBe(0);
@@ -79,16 +64,7 @@ describe.each(CLIS)('docker events from the CLI at %s', (bin) => {
 
   beforeAll(async () => {
     daemon = await ShoaldProcess.inTempDir('shoal-e2e-events-');
-    const configDir = path.join(daemon.dir!, 'docker-config');
-    await mkdir(configDir);
-    env = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => !OVERRIDING_ENV.includes(name)),
-    );
-    Object.assign(env, {
-      DOCKER_HOST: `unix://${daemon.socket}`,
-      DOCKER_CONFIG: configDir,
-      DOCKER_CLI_HINTS: 'false',
-    });
+    env = await dockerEnvFor(daemon);
     await daemon.start();
     await ok('swarm', 'init');
   });
