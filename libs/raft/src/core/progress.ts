@@ -25,6 +25,12 @@ export class Progress {
   pendingSnapshot = 0;
   /** Heard from since the last check-quorum round. */
   recentActive = false;
+  /**
+   * recentActive as the last check-quorum round ended. Status reports either: right after a
+   * round resets recentActive, a healthy follower reads inactive until its next response,
+   * and reachability (node ls, metrics, alerts) must not flicker with that.
+   */
+  activeLastRound = false;
   /** In Probe state, a MsgApp is outstanding; wait for its answer or a heartbeat response. */
   probeSent = false;
   readonly inflights: Inflights;

@@ -165,6 +165,29 @@ describe('check-quorum', () => {
     expect(net.status('a').softState.lead).toBe(leader);
   });
 
+  it('status keeps the last round: a follower that answered is never shown silent between rounds', () => {
+    // Default election timeout: 10 ticks, so one check-quorum round per 10 leader ticks.
+    const net = Network.create(ids, { seed: 3 });
+    net.campaign('a');
+    const progressOf = (id: string) => net.status('a').progress.get(id)!;
+    for (let round = 0; round < 3; round++) {
+      // Ticking only the leader: its heartbeats go out, the answers wait until deliver(),
+      // so right after the round's reset nobody has answered this round yet.
+      net.tick('a', 10);
+      for (const id of ['b', 'c']) {
+        expect(progressOf(id).recentActive || progressOf(id).activeLastRound).toBe(true);
+      }
+      net.stabilize();
+    }
+    // Silent for two whole rounds: then, and only then, both flags are down.
+    net.isolate('c');
+    net.tickAll(10);
+    expect(progressOf('c').activeLastRound).toBe(true);
+    net.tickAll(10);
+    expect(progressOf('c').recentActive || progressOf('c').activeLastRound).toBe(false);
+    expect(progressOf('b').recentActive || progressOf('b').activeLastRound).toBe(true);
+  });
+
   it('a leader that hears from a quorum stays', () => {
     const net = Network.create(ids, { seed: 3 });
     net.campaign('a');

@@ -39,7 +39,9 @@ export function stepLeader(r: RaftState, m: Message): void {
       }
       // Start the next round: each follower has to show up again.
       r.trk.visit((id, pr) => {
-        if (id !== r.id) pr.recentActive = false;
+        if (id === r.id) return;
+        pr.activeLastRound = pr.recentActive;
+        pr.recentActive = false;
       });
       return;
     case MessageType.Prop:

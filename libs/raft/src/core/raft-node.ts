@@ -29,7 +29,10 @@ export interface ProgressStatus {
   next: number;
   state: ProgressState;
   isLearner: boolean;
+  /** Heard from since the last check-quorum round. */
   recentActive: boolean;
+  /** recentActive as the last check-quorum round ended. */
+  activeLastRound: boolean;
 }
 
 export interface RaftStatus {
@@ -369,6 +372,7 @@ export class RaftNode {
           state: pr.state,
           isLearner: pr.isLearner,
           recentActive: pr.recentActive,
+          activeLastRound: pr.activeLastRound,
         });
       });
     }

@@ -46,7 +46,8 @@ export interface RaftDriverStatus {
   snapshotIndex: number;
   /**
    * On the leader, `match` (the highest index known replicated there) and `recentActive`
-   * (heard from within the last election timeout) per member; absent on other nodes.
+   * (heard from in the current or previous check-quorum round: within one to two election
+   * timeouts, so it does not flicker between rounds) per member; absent on other nodes.
    */
   members: {
     id: NodeId;
@@ -289,7 +290,7 @@ export class RaftDriver {
           id,
           address: this.addresses.get(id),
           voter: voters.has(id),
-          ...(pr ? { match: pr.match, recentActive: pr.recentActive } : {}),
+          ...(pr ? { match: pr.match, recentActive: pr.recentActive || pr.activeLastRound } : {}),
         };
       }),
     };
