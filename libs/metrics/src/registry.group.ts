@@ -18,8 +18,10 @@ export type CollectErrorHandler = (metric: string, err: unknown) => void;
  * manager (or leader) exports no stale series, and registering the group anew after a
  * re-promotion finds the names free.
  *
- * A collect function that throws does not fail the scrape: the metric reports no series this
- * time, and the error goes to onCollectError.
+ * A collect function that throws does not fail the scrape; the error goes to onCollectError.
+ * A gauge then reports no series this time (its values are made at scrape time, and may be
+ * half-updated); a counter or histogram keeps its values, since they were accumulated as
+ * things happened and clearing them would read as a reset to Prometheus.
  */
 export class MetricGroup {
   private readonly metrics: { name: string; metric: Metric }[] = [];
@@ -30,12 +32,12 @@ export class MetricGroup {
   ) {}
 
   gauge<T extends string>(config: GaugeConfiguration<T>): Gauge<T> {
-    const collect = guard<Gauge<T>>(config, this.onCollectError);
+    const collect = guard<Gauge<T>>(config, this.onCollectError, true);
     return this.add(config.name, new Gauge<T>({ ...config, collect, registers: [this.registry] }));
   }
 
   counter<T extends string>(config: Omit<CounterConfiguration<T>, 'registers'>): Counter<T> {
-    const collect = guard<Counter<T>>(config, this.onCollectError);
+    const collect = guard<Counter<T>>(config, this.onCollectError, false);
     return this.add(
       config.name,
       new Counter<T>({ ...config, collect, registers: [this.registry] }),
@@ -43,7 +45,7 @@ export class MetricGroup {
   }
 
   histogram<T extends string>(config: Omit<HistogramConfiguration<T>, 'registers'>): Histogram<T> {
-    const collect = guard<Histogram<T>>(config, this.onCollectError);
+    const collect = guard<Histogram<T>>(config, this.onCollectError, false);
     return this.add(
       config.name,
       new Histogram<T>({ ...config, collect, registers: [this.registry] }),
@@ -78,14 +80,17 @@ function guard<M extends Clearable>(
     collect?: (this: M) => void | Promise<void>;
   },
   onError: CollectErrorHandler,
+  clearOnError: boolean,
 ): ((this: M) => void | Promise<void>) | undefined {
   const collect = config.collect;
   if (!collect) return undefined;
   return function (this: M): void | Promise<void> {
     const drop = (err: unknown) => {
-      // Whatever the collect had set may be half-updated: better no series than wrong ones.
-      this.reset();
-      if ((config.labelNames ?? []).length === 0) this.remove();
+      if (clearOnError) {
+        // Whatever the collect had set may be half-updated: better no series than wrong ones.
+        this.reset();
+        if ((config.labelNames ?? []).length === 0) this.remove();
+      }
       onError(config.name, err);
     };
     try {
