@@ -96,9 +96,13 @@ export async function startDaemon(config: DaemonConfig, logger: Logger): Promise
   return {
     async stop() {
       // Stop taking requests first, then hand leadership over so writes barely pause.
-      await Promise.all([app.close(), tcpApis.close()]);
-      eventsFeed.close();
-      await runtime.shutdown();
+      try {
+        await Promise.all([app.close(), tcpApis.close()]);
+      } finally {
+        // Whatever the HTTP side did, the node must still leave Raft cleanly.
+        eventsFeed.close();
+        await runtime.shutdown();
+      }
       // Last, so that the series can be watched until the very end.
       await metricsServer?.close();
     },

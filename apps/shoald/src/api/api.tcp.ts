@@ -46,6 +46,10 @@ export async function startTcpApis(
       try {
         app = await createApiApp(runtime, { logger, ...appOptions, tls });
       } catch (err) {
+        // Only OpenSSL's refusals are the operator's files; anything else is our bug (exit 1).
+        if (!/^ERR_(OSSL|TLS|SSL)/.test(String((err as NodeJS.ErrnoException).code ?? ''))) {
+          throw err;
+        }
         throw new ConfigError([
           `--api-addr: cannot serve TLS with --tls-ca/--tls-cert/--tls-key: ${(err as Error).message}`,
         ]);

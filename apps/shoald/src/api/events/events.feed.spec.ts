@@ -120,6 +120,18 @@ describe('EventsFeed', () => {
     expect(names(feed.history())).toEqual(['one', 'two']);
   });
 
+  it('once closed, never follows a store again', async () => {
+    const { store } = newStore();
+    const feed = new EventsFeed(10);
+    feed.follow(store);
+    feed.close();
+    // A periodic sync racing the shutdown must not bring the store watch back.
+    feed.follow(store);
+    expect(feed.isFollowing).toBe(false);
+    await createService(store, 'after-close');
+    expect(names(feed.history())).not.toContain('after-close');
+  });
+
   it('rejects a bad capacity', () => {
     expect(() => new EventsFeed(0)).toThrow(RangeError);
   });

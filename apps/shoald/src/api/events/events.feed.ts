@@ -45,6 +45,7 @@ export class EventsFeed {
   private readonly taskRing: Ring;
   private seq = 0;
   private readonly listeners = new Set<FeedListener>();
+  private closed = false;
   private following?: { store: WatchableStore; cancel: () => void; lastIndex: number };
 
   constructor(
@@ -60,7 +61,7 @@ export class EventsFeed {
    * kept). Following the store it already follows is a no-op, so callers may call it often.
    */
   follow(store: WatchableStore | undefined): void {
-    if (this.following?.store === store) return;
+    if (this.closed || this.following?.store === store) return;
     this.following?.cancel();
     this.following = undefined;
     if (store) this.subscribe(store, 0);
@@ -145,9 +146,13 @@ export class EventsFeed {
     return this.listeners.size;
   }
 
-  /** Stops following; live listeners stay subscribed (they get nothing more). */
+  /**
+   * Stops following for good: a later follow() (a periodic sync racing the shutdown) is
+   * ignored. Live listeners stay subscribed and get nothing more.
+   */
   close(): void {
     this.follow(undefined);
+    this.closed = true;
   }
 }
 

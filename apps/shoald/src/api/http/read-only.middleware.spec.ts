@@ -58,6 +58,21 @@ describe('readOnlyRefusal', () => {
     expect(READ_ONLY_MESSAGE).toMatch(/read-only.*unix socket.*--api-addr/);
   });
 
+  it('refuses targets with a backslash, a fragment or control characters', () => {
+    // Express may route these elsewhere than the allow-list reads them (url.parse maps '\\'
+    // to '/' once a '#' is present): `/tasks/x\\logs#` reached the logs handler.
+    for (const url of [
+      '/services/x\\logs?stdout=1#',
+      '/tasks/x\\logs?stdout=1#',
+      '/tasks/x\\logs',
+      '/nodes#/../swarm',
+      '/nodes/a\tb',
+      '/nodes/a\u007fb',
+    ]) {
+      expect(get(url), JSON.stringify(url)).toBe(READ_ONLY_MESSAGE);
+    }
+  });
+
   it('accepts only loopback Host headers, with or without a port', () => {
     for (const host of [
       'localhost',

@@ -64,7 +64,12 @@ export function readOnlyRefusal(req: ReadOnlyRequest): string | undefined {
   }
   if (req.method !== 'GET' && req.method !== 'HEAD') return READ_ONLY_MESSAGE;
   const url = req.url ?? '/';
-  const q = url.search(/[?#]/);
+  // The allow-list reads the target as written; Express's router does not always (with a
+  // '#' in it, it falls back to url.parse, which turns '\' into '/': `/tasks/x\logs#` would
+  // pass as a task ID yet be routed to the logs). No client of these endpoints sends either
+  // character, nor control characters, so such targets are refused outright.
+  if (url.includes('\\') || url.includes('#') || hasControlCharacter(url)) return READ_ONLY_MESSAGE;
+  const q = url.indexOf('?');
   const path = (q < 0 ? url : url.slice(0, q)).replace(VERSION_PREFIX, '');
   return ALLOWED.some((re) => re.test(path)) ? undefined : READ_ONLY_MESSAGE;
 }
@@ -105,4 +110,12 @@ function isLoopbackOrigin(value: string): boolean {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   return isLoopbackHost(host);
+}
+
+function hasControlCharacter(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
 }
