@@ -1,4 +1,4 @@
-import { type Task, type TaskState } from '@shoal/api';
+import { TASK_STATE_ORDER, TASK_STATES, type Task, type TaskState } from '@shoal/api';
 import { type Clock, systemClock } from '@shoal/common';
 import { type Executor } from '@shoal/exec';
 import { type Counter, type Gauge, type Histogram, type Registry } from 'prom-client';
@@ -34,19 +34,15 @@ export interface AgentMetricsOptions {
   onCollectError?(metric: string, err: unknown): void;
 }
 
-/** States always exported, 0 when no task is in them, so that a dashboard sees every line. */
-const AGENT_STATES: readonly TaskState[] = [
-  'assigned',
-  'accepted',
-  'preparing',
-  'ready',
-  'starting',
-  'running',
-  'complete',
-  'failed',
-  'shutdown',
-  'rejected',
-];
+/**
+ * States always exported, 0 when no task is in them, so that a dashboard sees every line:
+ * those an agent can hold a task in, from assigned to rejected.
+ */
+const AGENT_STATES: readonly TaskState[] = TASK_STATES.filter(
+  (s) =>
+    TASK_STATE_ORDER[s] >= TASK_STATE_ORDER.assigned &&
+    TASK_STATE_ORDER[s] <= TASK_STATE_ORDER.rejected,
+);
 
 /** The states in which a task's workload exists on the engine. */
 const HAS_WORKLOAD = new Set<TaskState>(['starting', 'running']);
