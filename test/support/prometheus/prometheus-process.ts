@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { watchChild, waitUntilServing } from '../child-process';
 import { freePorts } from '../free-port';
 import { PROMETHEUS_BIN, requirePrometheus } from './prometheus-bin';
 
@@ -59,24 +60,13 @@ export class PrometheusProcess {
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     this.child = child;
-    child.stderr!.on(
-      'data',
-      (c: Buffer) => (this.stderr = (this.stderr + c.toString()).slice(-8_000)),
+    this.exited = watchChild(child, (tail) => (this.stderr = tail));
+    await waitUntilServing(
+      'prometheus',
+      child,
+      async () => (await fetch(`${this.url}/-/ready`)).status === 200,
+      { timeoutMs, intervalMs: 100, stderr: () => this.stderr },
     );
-    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) {
-        throw new Error(`prometheus exited with ${child.exitCode}: ${this.stderr}`);
-      }
-      try {
-        if ((await fetch(`${this.url}/-/ready`)).status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`prometheus not ready within ${timeoutMs} ms: ${this.stderr}`);
   }
 
   private async api<T>(p: string): Promise<T> {

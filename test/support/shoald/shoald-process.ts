@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePorts } from '../free-port';
 import { killTaskProcesses } from './task-processes';
+import { watchChild, waitUntilServing } from '../child-process';
 import { unixRequest } from './unix-http';
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -105,27 +106,13 @@ export class ShoaldProcess {
       },
     );
     this.child = child;
-    // The tail is enough for error reports; a long run must not grow it without bound.
-    child.stderr!.on(
-      'data',
-      (c: Buffer) => (this.stderr = (this.stderr + c.toString()).slice(-8_000)),
-    );
-    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (child.exitCode !== null) {
-        throw new Error(`shoald exited with ${child.exitCode}: ${this.stderr}`);
-      }
-      try {
-        const r = await unixRequest(this.o.socket, 'GET', '/_ping', undefined, 1000);
-        if (r.status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(
-      `shoald did not answer on ${this.o.socket} within ${timeoutMs} ms: ${this.stderr}`,
+    this.exited = watchChild(child, (tail) => (this.stderr = tail));
+    await waitUntilServing(
+      `shoald on ${this.o.socket}`,
+      child,
+      async () =>
+        (await unixRequest(this.o.socket, 'GET', '/_ping', undefined, 1000)).status === 200,
+      { timeoutMs, intervalMs: 50, stderr: () => this.stderr },
     );
   }
 
