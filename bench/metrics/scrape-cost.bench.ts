@@ -25,11 +25,9 @@
  * No peer is measured: Swarm exports no per-service or per-task series to compare (the issue
  * asks for the ratio against idle). The last line of output is one JSON object.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { BenchRun } from '../bench-run';
 import { readProcCpuMs, readProcMemory } from '../api/proc';
 import { describeMachine, formatMachine } from '../raft/machine';
 import { median, percentile, round } from '../raft/stats';
@@ -64,16 +62,7 @@ const SAMPLE_GAP_MS = 250;
 /** After placement, before measuring: the last status reports and snapshot settle. */
 const SETTLE_MS = 5_000;
 
-const cleanups: (() => Promise<void> | void)[] = [];
-async function runCleanups(): Promise<void> {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()!();
-    } catch (err) {
-      console.error(`cleanup failed: ${(err as Error).message}`);
-    }
-  }
-}
+const bench = new BenchRun();
 
 interface Scrape {
   ms: number;
@@ -127,21 +116,8 @@ async function main(): Promise<void> {
   if (!(timeoutMs > 0)) throw new Error('--timeout-min must be positive');
   const deadline = now() + timeoutMs;
   const left = () => Math.max(1, deadline - now());
-  const watchdog = setTimeout(() => {
-    console.error(`the benchmark did not finish within ${args['timeout-min']} min; stopping`);
-    void runCleanups().finally(() => process.exit(1));
-  }, timeoutMs);
-  watchdog.unref();
-
-  const root = mkdtempSync(path.join(os.tmpdir(), 'shoal-metrics-'));
-  let keepRoot = false;
-  cleanups.push(() => {
-    if (keepRoot) console.error(`managers' logs and data kept in ${root}`);
-    else rmSync(root, { recursive: true, force: true });
-  });
-  cleanups.push(() => {
-    if (process.exitCode) keepRoot = true;
-  });
+  bench.watchdog(timeoutMs, `${args['timeout-min']} min`);
+  const root = bench.scratchDir('shoal-metrics-', "managers' logs and data");
   const machine = describeMachine(root);
   console.log(formatMachine(machine));
   console.log(
@@ -155,7 +131,7 @@ async function main(): Promise<void> {
     nodes,
     seed: 1,
     left,
-    cleanups,
+    cleanups: bench.cleanups,
     metrics: true,
     onEvent: (e) => {
       if (e.event === 'leader') leaderChanges++;
@@ -283,18 +259,4 @@ async function main(): Promise<void> {
   if (leaderChanges > 0) process.exitCode = 1;
 }
 
-process.on('SIGINT', () => {
-  console.error('interrupted; cleaning up');
-  void runCleanups().finally(() => process.exit(130));
-});
-
-main()
-  .then(
-    () => runCleanups(),
-    async (err: unknown) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exitCode = 1;
-      await runCleanups();
-    },
-  )
-  .then(() => process.exit());
+bench.run(main);

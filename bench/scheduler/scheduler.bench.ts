@@ -33,10 +33,11 @@
  * measures no one leader (it exits 1). `--cpu-prof-dir` writes CPU profiles of the placement
  * step of every process (see profile-top.ts). The last line of output is one JSON object.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { BenchRun } from '../bench-run';
 import { StateDir } from '../../apps/shoald/src/daemon/state-dir';
 import { readProcCpuMs, readProcMemory } from '../api/proc';
 import { describeMachine, formatMachine } from '../raft/machine';
@@ -100,20 +101,7 @@ const fmtRate = (r: number) => `${Math.round(r).toLocaleString('en-US')}/s`;
 const fmtBytes = (b: number) =>
   b >= GiB ? `${(b / GiB).toFixed(2)} GiB` : `${Math.round(b / MiB)} MiB`;
 
-/** After a failure the managers' logs are worth reading: their dir is then kept. */
-let keepRoot = false;
-
-/** Cleanups still owed, run in reverse on exit, error, timeout or Ctrl-C. */
-const cleanups: (() => Promise<void> | void)[] = [];
-async function runCleanups(): Promise<void> {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()!();
-    } catch (err) {
-      console.error(`cleanup failed: ${(err as Error).message}`);
-    }
-  }
-}
+const bench = new BenchRun();
 
 function dirBytes(dir: string): number {
   let total = 0;
@@ -147,18 +135,8 @@ async function main(): Promise<void> {
   if (!(timeoutMs > 0)) throw new Error('--timeout-min must be positive');
   const deadline = now() + timeoutMs;
   const left = () => Math.max(1, deadline - now());
-  const watchdog = setTimeout(() => {
-    console.error(`the benchmark did not finish within ${args['timeout-min']} min; stopping`);
-    keepRoot = true;
-    void runCleanups().finally(() => process.exit(1));
-  }, timeoutMs);
-  watchdog.unref();
-
-  const root = mkdtempSync(path.join(os.tmpdir(), 'shoal-sched-'));
-  cleanups.push(() => {
-    if (keepRoot) console.error(`managers' logs and data kept in ${root}`);
-    else rmSync(root, { recursive: true, force: true });
-  });
+  bench.watchdog(timeoutMs, `${args['timeout-min']} min`);
+  const root = bench.scratchDir('shoal-sched-', "managers' logs and data");
   const machine = describeMachine(root);
   console.log(formatMachine(machine));
   console.log(
@@ -178,7 +156,7 @@ async function main(): Promise<void> {
     nodes,
     seed,
     left,
-    cleanups,
+    cleanups: bench.cleanups,
     onEvent: (e) => {
       if (e.event === 'leader' && watchLeaders) {
         leaderChanges.push({ atMs: now(), seenBy: e.id, leader: e.leader });
@@ -399,22 +377,4 @@ async function main(): Promise<void> {
   if (placeLeaderChanges > 0) process.exitCode = 1;
 }
 
-let interrupted = false;
-process.on('SIGINT', () => {
-  if (interrupted) process.exit(130);
-  interrupted = true;
-  console.error('interrupted; cleaning up');
-  void runCleanups().finally(() => process.exit(130));
-});
-
-main()
-  .then(
-    () => runCleanups(),
-    async (err: unknown) => {
-      console.error(err instanceof Error ? err.message : err);
-      keepRoot = true;
-      await runCleanups();
-      process.exit(1);
-    },
-  )
-  .then(() => process.exit());
+bench.run(main);
