@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=256
 import 'reflect-metadata';
 import { runShoald } from './shoald';
 

@@ -5,6 +5,7 @@ import { createApiApp, listenOnSocket } from './api/api.app';
 import { startTcpApis } from './api/api.tcp';
 import { EventsFeed } from './api/events/events.feed';
 import { DEFAULT_DOCKER_SOCKET, DockerExecutor } from '@shoal/exec';
+import { missingRaftHostFlags } from '@shoal/raft';
 import { dockerUnavailableMessage } from './agent/executor.choice';
 import { ConfigError, resolveDaemonConfig } from './config/config.loader';
 import { DEFAULT_CONFIG_FILE, SETTINGS, type DaemonConfig } from './config/daemon.config';
@@ -125,6 +126,14 @@ export async function runShoald(
     throw err;
   }
   const logger = createLogger({ name: 'shoald', level: config.logLevel });
+  const missing = missingRaftHostFlags();
+  if (missing.length > 0) {
+    // Started as `node main.js` rather than through the shoald launcher: it works, but a
+    // manager's Raft commit latency under load is worse (see RAFT_HOST_NODE_FLAGS).
+    logger.info('node was started without the heap flags shoald is tuned for', {
+      missing: missing.join(' '),
+    });
+  }
   let daemon: RunningDaemon;
   try {
     daemon = await startDaemon(config, logger);

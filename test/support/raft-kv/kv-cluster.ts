@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { RAFT_HOST_NODE_FLAGS } from '@shoal/raft/node';
 import { writeTestPki } from '../test-certs';
 import { freePorts } from '../free-port';
 
@@ -81,6 +82,8 @@ export class KvCluster {
     const n = this.node(id);
     if (n.process) throw new Error(`${id} is already running`);
     const args = [
+      // What shoald runs with, so the benchmarks measure Raft as it is deployed.
+      ...RAFT_HOST_NODE_FLAGS,
       // Extra Node flags for every member, e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile a
       // benchmark (profiles are written when a member exits on SIGTERM).
       ...(process.env.SHOAL_KV_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),

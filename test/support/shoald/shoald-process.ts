@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { RAFT_HOST_NODE_FLAGS } from '@shoal/raft/node';
 import { freePorts } from '../free-port';
 import { killTaskProcesses } from './task-processes';
 import { watchChild, waitUntilServing } from '../child-process';
@@ -83,6 +84,8 @@ export class ShoaldProcess {
     const child = spawn(
       process.execPath,
       [
+        // The flags shoald's launcher (its shebang) gives node in production.
+        ...RAFT_HOST_NODE_FLAGS,
         this.o.main ?? SHOALD_MAIN,
         '--state-dir',
         this.o.stateDir,
