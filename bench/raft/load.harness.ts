@@ -178,7 +178,7 @@ export function formatLoadResult(label: string, r: LoadResult): string {
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
   const base =
     `${label}: ${Math.round(r.opsPerSec)} ops/s (${r.ops} ops in ${(r.windowMs / 1000).toFixed(1)} s, ` +
-    `concurrency ${r.concurrency}); latency p50 ${f(r.p50Ms)} ms, p99 ${f(r.p99Ms)} ms, ` +
+    `concurrency ${r.concurrency}); latency p50 ${f(r.p50Ms)} ms, p99 ${f(r.p99Ms)} ms, p99.9 ${f(r.latency.p999)} ms, ` +
     `max ${f(r.maxMs)} ms, mean ${f(r.meanMs)} ms; client CPU ${Math.round(r.clientCpuPercent)} %`;
   if (r.errors === 0) return `${base}; no errors`;
   const kinds = Object.entries(r.errorKinds)

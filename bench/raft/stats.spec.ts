@@ -41,7 +41,7 @@ describe('percentile (nearest rank)', () => {
 describe('summarize', () => {
   it('computes min/mean/percentiles/max', () => {
     const s = summarize([5, 1, 4, 2, 3]);
-    expect(s).toEqual({ count: 5, min: 1, mean: 3, p50: 3, p90: 5, p99: 5, max: 5 });
+    expect(s).toEqual({ count: 5, min: 1, mean: 3, p50: 3, p90: 5, p99: 5, p999: 5, max: 5 });
   });
 
   it('is all-NaN for no samples', () => {

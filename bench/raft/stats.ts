@@ -11,6 +11,7 @@ export interface Summary {
   p50: number;
   p90: number;
   p99: number;
+  p999: number;
   max: number;
 }
 
@@ -43,7 +44,7 @@ export function summarize(values: ArrayLike<number>): Summary {
   const sorted = sortedCopy(values);
   const n = sorted.length;
   if (n === 0) {
-    return { count: 0, min: NaN, mean: NaN, p50: NaN, p90: NaN, p99: NaN, max: NaN };
+    return { count: 0, min: NaN, mean: NaN, p50: NaN, p90: NaN, p99: NaN, p999: NaN, max: NaN };
   }
   let sum = 0;
   for (let i = 0; i < n; i++) sum += sorted[i]!;
@@ -54,6 +55,7 @@ export function summarize(values: ArrayLike<number>): Summary {
     p50: percentileSorted(sorted, 50),
     p90: percentileSorted(sorted, 90),
     p99: percentileSorted(sorted, 99),
+    p999: percentileSorted(sorted, 99.9),
     max: sorted[n - 1]!,
   };
 }

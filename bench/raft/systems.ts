@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { RAFT_HOST_NODE_FLAGS } from '@shoal/raft/node';
 import { tlsCredentialsFromDir } from '../../test/support/raft-kv/grpc.pool';
 import { KvCluster } from '../../test/support/raft-kv/kv-cluster';
 import { RaftKvClient } from '../../test/support/raft-kv/kv.client';
@@ -24,10 +25,14 @@ export interface SystemUnderTest {
 /** etcd 3.4's default --snapshot-count, so both systems snapshot equally often. */
 const SNAPSHOT_ENTRIES = 100_000;
 
-export async function startShoal(): Promise<SystemUnderTest> {
+/** `nodeFlags`: node's flags for the members; default what shoald runs with. */
+export async function startShoal(
+  nodeFlags: readonly string[] = RAFT_HOST_NODE_FLAGS,
+): Promise<SystemUnderTest> {
   const cluster = await KvCluster.create({
     size: 3,
     compiled: true,
+    nodeFlags,
     // The applied-order log is crash-test instrumentation etcd has no counterpart for.
     nodeArgs: ['--snapshot-entries', String(SNAPSHOT_ENTRIES), '--no-applied-order'],
   });
@@ -41,7 +46,7 @@ export async function startShoal(): Promise<SystemUnderTest> {
   await client.connect();
   return {
     name: 'shoal',
-    describe: `shoal raft × 3 (compiled, mTLS, fsync, snapshot every ${SNAPSHOT_ENTRIES} entries) in ${cluster.dir}`,
+    describe: `shoal raft × 3 (compiled, node flags [${nodeFlags.join(' ')}], mTLS, fsync, snapshot every ${SNAPSHOT_ENTRIES} entries) in ${cluster.dir}`,
     put: async (key, value) => {
       await client.put(key, value);
     },

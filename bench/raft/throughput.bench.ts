@@ -4,6 +4,10 @@
  * 1 KiB puts from 64 closed-loop clients).
  *
  *   npm run bench:raft -- [--duration 30] [--rounds 1] [--concurrency 64] [--value-bytes 1024]
+ *                         [--compare-node-defaults]
+ *
+ * --compare-node-defaults adds, in every round, Shoal with node's default heap settings instead
+ * of RAFT_HOST_NODE_FLAGS (what shoald runs with), to show what those flags are worth.
  *
  * Rounds alternate the two systems (shoal, etcd, shoal, etcd, ...) so slow drift in the
  * machine's load hits both; the figures are medians over rounds. The last line is one JSON
@@ -22,6 +26,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: String(DEFAULT_PUT_WORKLOAD.concurrency) },
     'value-bytes': { type: 'string', default: String(DEFAULT_PUT_WORKLOAD.valueBytes) },
+    'compare-node-defaults': { type: 'boolean', default: false },
   },
 });
 
@@ -54,12 +59,19 @@ async function main(): Promise<void> {
   const rounds = positive('rounds');
   console.log(formatMachine(describeMachine()));
   const shoal: LoadResult[] = [];
+  const untuned: LoadResult[] = [];
   const etcd: LoadResult[] = [];
   for (let i = 0; i < rounds; i++) {
-    shoal.push(await measure(startShoal, durationMs));
+    shoal.push(await measure(() => startShoal(), durationMs));
+    if (args['compare-node-defaults'])
+      untuned.push(await measure(() => startShoal([]), durationMs));
     etcd.push(await measure(startEtcd, durationMs));
   }
-  const m = (rs: LoadResult[], k: 'opsPerSec' | 'p50Ms' | 'p99Ms') => median(rs.map((r) => r[k]));
+  const m = (rs: LoadResult[], k: 'opsPerSec' | 'p50Ms' | 'p99Ms' | 'maxMs') =>
+    median(rs.map((r) => r[k]));
+  // Past p99 the tail is a handful of pauses per round; reported so a better p99 cannot hide a
+  // worse extreme.
+  const p999 = (rs: LoadResult[]) => median(rs.map((r) => r.latency.p999));
   const shoalOps = m(shoal, 'opsPerSec');
   const etcdOps = m(etcd, 'opsPerSec');
   console.log(
@@ -72,6 +84,22 @@ async function main(): Promise<void> {
       etcd_p50_ms: round(m(etcd, 'p50Ms'), 2),
       etcd_p99_ms: round(m(etcd, 'p99Ms'), 2),
       p99_ratio: round(m(shoal, 'p99Ms') / m(etcd, 'p99Ms'), 3),
+      shoal_p999_ms: round(p999(shoal), 2),
+      etcd_p999_ms: round(p999(etcd), 2),
+      shoal_max_ms: round(m(shoal, 'maxMs'), 2),
+      etcd_max_ms: round(m(etcd, 'maxMs'), 2),
+      ...(untuned.length > 0
+        ? {
+            shoal_node_defaults: {
+              ops_s: round(m(untuned, 'opsPerSec'), 1),
+              p50_ms: round(m(untuned, 'p50Ms'), 2),
+              p99_ms: round(m(untuned, 'p99Ms'), 2),
+              p999_ms: round(p999(untuned), 2),
+              max_ms: round(m(untuned, 'maxMs'), 2),
+              errors: untuned.reduce((n, r) => n + r.errors, 0),
+            },
+          }
+        : {}),
       shoal_errors: shoal.reduce((n, r) => n + r.errors, 0),
       etcd_errors: etcd.reduce((n, r) => n + r.errors, 0),
       rounds,

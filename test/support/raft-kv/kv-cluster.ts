@@ -28,6 +28,11 @@ export interface KvClusterOptions {
    * deployment would: benchmarks measure that. Tests use the sources directly.
    */
   compiled?: boolean;
+  /**
+   * Node's own flags for every member. Default: RAFT_HOST_NODE_FLAGS, what shoald runs with,
+   * so the benchmarks measure Raft as deployed; `bench:raft --shoal-node-flags` varies them.
+   */
+  nodeFlags?: readonly string[];
 }
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -82,8 +87,7 @@ export class KvCluster {
     const n = this.node(id);
     if (n.process) throw new Error(`${id} is already running`);
     const args = [
-      // What shoald runs with, so the benchmarks measure Raft as it is deployed.
-      ...RAFT_HOST_NODE_FLAGS,
+      ...(this.opts.nodeFlags ?? RAFT_HOST_NODE_FLAGS),
       // Extra Node flags for every member, e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile a
       // benchmark (profiles are written when a member exits on SIGTERM).
       ...(process.env.SHOAL_KV_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
