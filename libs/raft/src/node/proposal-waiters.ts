@@ -119,6 +119,8 @@ interface ReadWaiter {
   timer: NodeJS.Timeout;
   /** Known once the leader answered the ReadIndex request. */
   index?: number;
+  /** When the request was last sent, in the driver's ticks. */
+  askedAt: number;
 }
 
 /**
@@ -128,13 +130,13 @@ interface ReadWaiter {
 export class ReadWaiters {
   private readonly byCtx = new Map<string, ReadWaiter>();
 
-  wait(ctx: string, timeoutMs: number, onTimeout: () => Error): Promise<void> {
+  wait(ctx: string, timeoutMs: number, onTimeout: () => Error, now: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.byCtx.delete(ctx);
         reject(onTimeout());
       }, timeoutMs);
-      this.byCtx.set(ctx, { resolve, reject, timer });
+      this.byCtx.set(ctx, { resolve, reject, timer, askedAt: now });
     });
   }
 
@@ -145,11 +147,19 @@ export class ReadWaiters {
     this.release(applied);
   }
 
-  /** Contexts of reads no leader has answered yet. */
-  unanswered(): string[] {
+  /** Contexts of reads no leader has answered yet, last asked at or before `askedBy`. */
+  unanswered(askedBy = Infinity): string[] {
     const out: string[] = [];
-    for (const [ctx, w] of this.byCtx) if (w.index === undefined) out.push(ctx);
+    for (const [ctx, w] of this.byCtx) {
+      if (w.index === undefined && w.askedAt <= askedBy) out.push(ctx);
+    }
     return out;
+  }
+
+  /** Records that the read's request was sent again at `now`. */
+  askedAgain(ctx: string, now: number): void {
+    const w = this.byCtx.get(ctx);
+    if (w) w.askedAt = now;
   }
 
   /** Fails one read now (its request could not even be placed). */

@@ -364,6 +364,26 @@ describe('RaftDriver edge cases', () => {
     expect(cluster.machines.get(follower.id)!.items).toEqual(['x']);
   });
 
+  it('a read whose request was lost is asked again of the same leader instead of timing out', async () => {
+    cluster = new DriverCluster(['a', 'b', 'c'], { proposalTimeoutMs: 8_000 });
+    await cluster.startAll();
+    await write(cluster, 'x');
+    const leader = await cluster.waitForLeader();
+    const follower = await cluster.followerOf(leader);
+    const term = leader.status().term;
+    // Lose the follower's ReadIndex requests for a while; the leader stays in office.
+    cluster.net.drop(follower.id, leader.id, 1);
+    const started = Date.now();
+    const read = follower.readBarrier();
+    await new Promise((r) => setTimeout(r, 300));
+    cluster.net.heal();
+    await read;
+    expect(Date.now() - started).toBeLessThan(3_000);
+    // No leader change prompted the second request.
+    expect(leader.isLeader()).toBe(true);
+    expect(leader.status().term).toBe(term);
+  });
+
   it('keeps the address of the leader that sent a snapshot whose address book predates it', async () => {
     // d joined after its latest snapshot was taken, then became leader, and now admits e.
     const net = new MemoryNetwork();

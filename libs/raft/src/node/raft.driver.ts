@@ -79,6 +79,8 @@ export class RaftDriver {
   private kicked = false;
   private stopped = false;
   private readSeq = 0;
+  /** Ticks since start: the clock lost ReadIndex requests are re-sent by. */
+  private ticks = 0;
   /**
    * Makes ReadIndex contexts unique across restarts, not just within one run: the leader keeps
    * a pending request (and may still send its answer) from before we restarted, and a new read
@@ -163,7 +165,9 @@ export class RaftDriver {
       },
     });
     this.ticker = setInterval(() => {
+      this.ticks++;
       this.node.tick();
+      this.askLostReadsAgain();
       this.kick();
     }, this.o.tickMs);
     // A lone founding voter need not wait out an election timeout to lead.
@@ -243,12 +247,31 @@ export class RaftDriver {
     if (this.stopped) return Promise.reject(new DriverStoppedError());
     if (!this.leaderId()) return Promise.reject(this.notLeader());
     const ctx = `${this.o.id}:${this.readNonce}:${++this.readSeq}`;
-    const done = this.reads.wait(ctx, this.o.proposalTimeoutMs, () => {
-      return new ProposalTimeoutError(this.o.proposalTimeoutMs);
-    });
+    const done = this.reads.wait(
+      ctx,
+      this.o.proposalTimeoutMs,
+      () => new ProposalTimeoutError(this.o.proposalTimeoutMs),
+      this.ticks,
+    );
     this.requestReadIndex(ctx);
     this.kick();
     return done;
+  }
+
+  /**
+   * A ReadIndex request or its answer can be lost (a broken connection, a message dropped under
+   * backpressure) with no change of leader to prompt asking again, and the read would wait for
+   * its timeout. Reads unanswered for an election timeout are asked again, as etcd re-asks
+   * every 500 ms. Asking twice is safe: the leader ignores a context it already holds, and
+   * either answer comes from a leader confirmed by a quorum after the read began.
+   */
+  private askLostReadsAgain(): void {
+    // Without a leader there is no one to ask; noteSoftState asks the next one.
+    if (!this.leaderId()) return;
+    for (const ctx of this.reads.unanswered(this.ticks - this.o.electionTicks)) {
+      this.reads.askedAgain(ctx, this.ticks);
+      this.requestReadIndex(ctx);
+    }
   }
 
   private requestReadIndex(ctx: string): void {
@@ -555,7 +578,10 @@ export class RaftDriver {
     // same context is safe to answer twice: either answer comes from a leader confirmed by a
     // quorum after the read began.
     if (leader !== undefined) {
-      for (const ctx of this.reads.unanswered()) this.requestReadIndex(ctx);
+      for (const ctx of this.reads.unanswered()) {
+        this.reads.askedAgain(ctx, this.ticks);
+        this.requestReadIndex(ctx);
+      }
     }
     for (const l of this.leaderListeners) l(leader, this.term);
   }
