@@ -12,6 +12,7 @@ import {
   sendTimeoutNow,
 } from './raft-replication';
 import { type RaftState } from './raft-state';
+import { contextKey } from './read-only';
 import { ProposalDroppedError } from './storage';
 import {
   type ConfChange,
@@ -151,12 +152,21 @@ function handleReadIndex(r: RaftState, m: Message): void {
     respondToReadIndex(r, m, r.raftLog.committed);
     return;
   }
+  // A requester asks again when it presumes its request lost. If we still hold the first, its
+  // answer serves both: queueing it twice would only cost another heartbeat round.
+  if (isReadIndexPending(r, m.context)) return;
   // Until an entry of our term commits we do not know the true commit index (§6.4 step 1).
   if (!r.committedEntryInCurrentTerm()) {
     r.pendingReadIndexMessages.push(m);
     return;
   }
   startReadIndexRound(r, m);
+}
+
+function isReadIndexPending(r: RaftState, ctx: Uint8Array): boolean {
+  if (r.readOnly.has(ctx)) return true;
+  const key = contextKey(ctx);
+  return r.pendingReadIndexMessages.some((p) => contextKey(p.context) === key);
 }
 
 function startReadIndexRound(r: RaftState, m: Message): void {

@@ -82,6 +82,60 @@ describe('ReadIndex', () => {
     expect(reads(net, 'a')).toEqual([{ index: 2, ctx: 'early' }]);
   });
 
+  describe('the same request asked again (its requester presumed it lost)', () => {
+    it('while the first waits for its heartbeat round: no second round, one answer', () => {
+      const net = Network.create(ids);
+      net.campaign('a');
+      net.propose('a', 'x');
+      const restore = net.drop((m) => m.type === MessageType.HeartbeatResp);
+      net.node('b').readIndex(bytes('r1'));
+      net.stabilize();
+      const before = net.sent.length;
+      net.node('b').readIndex(bytes('r1'));
+      net.stabilize();
+      const again = net.sent.slice(before);
+      expect(again.filter((m) => m.type === MessageType.ReadIndex)).toHaveLength(1);
+      expect(again.filter((m) => m.type === MessageType.Heartbeat)).toEqual([]);
+      restore();
+      net.tickAll(1);
+      expect(reads(net, 'b').map((r) => r.ctx)).toEqual(['r1']);
+    });
+
+    it('while a new leader waits for its first commit: queued once', () => {
+      const net = Network.create(ids, { config: { preVote: false } });
+      const restore = net.drop((m) => m.type === MessageType.App);
+      net.campaign('a');
+      net.node('a').readIndex(bytes('early'));
+      net.node('a').readIndex(bytes('early'));
+      net.stabilize();
+      restore();
+      const before = net.sent.length;
+      net.tickAll(2);
+      expect(reads(net, 'a')).toEqual([{ index: 2, ctx: 'early' }]);
+      // One round for it once the term's entry committed: a heartbeat to each follower.
+      const rounds = net.sent
+        .slice(before)
+        .filter(
+          (m) => m.type === MessageType.Heartbeat && text(m.context ?? bytes('')) === 'early',
+        );
+      expect(rounds.map((m) => m.to).sort()).toEqual(['b', 'c']);
+    });
+
+    it('after it was answered (the answer was lost): answered again', () => {
+      const net = Network.create(ids);
+      net.campaign('a');
+      net.propose('a', 'x');
+      const restore = net.drop((m) => m.type === MessageType.ReadIndexResp);
+      net.node('b').readIndex(bytes('r1'));
+      net.stabilize();
+      expect(reads(net, 'b')).toEqual([]);
+      restore();
+      net.node('b').readIndex(bytes('r1'));
+      net.stabilize();
+      expect(reads(net, 'b')).toEqual([{ index: net.status('a').hardState.commit, ctx: 'r1' }]);
+    });
+  });
+
   it('a single-voter cluster answers at once', () => {
     const net = Network.create(['solo']);
     net.campaign('solo');

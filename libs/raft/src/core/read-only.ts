@@ -25,6 +25,11 @@ export class ReadOnly {
     this.queue.push(key);
   }
 
+  /** Whether a request with `ctx` is waiting for its heartbeat round. */
+  has(ctx: Uint8Array | undefined): boolean {
+    return this.pending.has(contextKey(ctx));
+  }
+
   /** Records an ack for the request with `ctx`; returns who acked it so far, if it exists. */
   recvAck(from: NodeId, ctx: Uint8Array | undefined): ReadonlySet<NodeId> | undefined {
     const rs = this.pending.get(contextKey(ctx));
@@ -58,7 +63,7 @@ export class ReadOnly {
 }
 
 /** Contexts are arbitrary bytes; latin1-style code units give a lossless Map key. */
-function contextKey(ctx: Uint8Array | undefined): string {
+export function contextKey(ctx: Uint8Array | undefined): string {
   if (!ctx) return '';
   let s = '';
   for (let i = 0; i < ctx.length; i += 4096) {
