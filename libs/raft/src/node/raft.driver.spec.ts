@@ -207,7 +207,14 @@ describe('RaftDriver', () => {
     for (let i = 0; i < 25; i++) await write(cluster, `m${i}`);
     const leader: RaftDriver = await cluster.waitForLeader();
     const learner = await cluster.start('d', { bootstrap: false });
+    cluster.net.isolate('d');
     await leader.addLearner('d', 'mem:d');
+    // A learner that has not caught up is not promoted: as a lagging voter it could stall
+    // commits the moment another voter fails.
+    const early = await leader.addVoter('d', 'mem:d').catch((e: unknown) => e);
+    expect(early).toBeInstanceOf(ProposalDroppedError);
+    expect((early as Error).message).toMatch(/has not caught up/);
+    cluster.net.heal();
     await waitUntil(
       () => cluster!.machines.get('d')!.items.length === 25,
       5_000,

@@ -223,7 +223,13 @@ export class RaftDriver {
     });
   }
 
+  /**
+   * Adds a voter, or promotes a learner. A learner is promoted only once it holds everything
+   * committed: a voter that still lags would leave the quorum one failure from stalling.
+   */
   addVoter(id: NodeId, address: string): Promise<ConfState> {
+    const lagging = this.learnerLag(id);
+    if (lagging) return Promise.reject(new ProposalDroppedError(lagging));
     return this.proposeConfChange({
       type: ConfChangeType.AddVoter,
       nodeId: id,
@@ -606,6 +612,16 @@ export class RaftDriver {
     const timeout = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)));
     await Promise.race([this.proposals.whenEmpty(), timeout]);
     clearTimeout(timer);
+  }
+
+  /** Why learner `id` cannot be promoted yet, or undefined (not a learner, or caught up). */
+  private learnerLag(id: NodeId): string | undefined {
+    if (!this.confState.learners.includes(id) || !this.isLeader()) return undefined;
+    const s = this.node.status();
+    const match = s.progress?.get(id)?.match ?? 0;
+    const commit = s.hardState.commit;
+    if (match >= commit) return undefined;
+    return `learner ${id} has not caught up (replicated to ${match}, commit ${commit}); promote it once it has`;
   }
 
   private bestTransferee(): NodeId | undefined {
