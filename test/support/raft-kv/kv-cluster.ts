@@ -30,7 +30,8 @@ export interface KvClusterOptions {
   compiled?: boolean;
   /**
    * Node's own flags for every member. Default: RAFT_HOST_NODE_FLAGS, what shoald runs with,
-   * so the benchmarks measure Raft as deployed; `bench:raft --shoal-node-flags` varies them.
+   * so the benchmarks measure Raft as deployed; `bench:raft --compare-node-defaults` and
+   * `bench:raft-tail --node-flags` vary them.
    */
   nodeFlags?: readonly string[];
 }
