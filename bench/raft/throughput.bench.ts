@@ -9,9 +9,9 @@
  * --compare-node-defaults adds, in every round, Shoal with node's default heap settings instead
  * of RAFT_HOST_NODE_FLAGS (what shoald runs with), to show what those flags are worth.
  *
- * Rounds alternate the two systems (shoal, etcd, shoal, etcd, ...) so slow drift in the
- * machine's load hits both; the figures are medians over rounds. The last line is one JSON
- * object.
+ * Every round runs each system once, and the order rotates from round to round (shoal, etcd;
+ * etcd, shoal; ...), so slow drift in the machine's load hits all of them alike; the figures
+ * are medians over rounds. The last line is one JSON object.
  */
 import { parseArgs } from 'node:util';
 import { formatLoadResult, type LoadResult, runLoad } from './load.harness';
@@ -36,7 +36,11 @@ function positive(name: keyof typeof args): number {
   return v;
 }
 
-async function measure(start: () => Promise<SystemUnderTest>, durationMs: number) {
+async function measure(
+  label: string,
+  start: () => Promise<SystemUnderTest>,
+  durationMs: number,
+): Promise<LoadResult> {
   const sut = await start();
   try {
     const concurrency = positive('concurrency');
@@ -47,7 +51,7 @@ async function measure(start: () => Promise<SystemUnderTest>, durationMs: number
       warmupMs: DEFAULT_PUT_WORKLOAD.warmupMs,
       op: (w, seq) => sut.put(keyFor(w, seq, DEFAULT_PUT_WORKLOAD.keySpace), value),
     });
-    console.log(`${sut.describe}\n${formatLoadResult(sut.name, r)}`);
+    console.log(`${sut.describe}\n${formatLoadResult(label, r)}`);
     return r;
   } finally {
     await sut.stop();
@@ -61,11 +65,18 @@ async function main(): Promise<void> {
   const shoal: LoadResult[] = [];
   const untuned: LoadResult[] = [];
   const etcd: LoadResult[] = [];
+  const runs = [
+    { label: 'shoal', start: () => startShoal(), results: shoal },
+    ...(args['compare-node-defaults']
+      ? [{ label: 'shoal-node-defaults', start: () => startShoal([]), results: untuned }]
+      : []),
+    { label: 'etcd', start: startEtcd, results: etcd },
+  ];
   for (let i = 0; i < rounds; i++) {
-    shoal.push(await measure(() => startShoal(), durationMs));
-    if (args['compare-node-defaults'])
-      untuned.push(await measure(() => startShoal([]), durationMs));
-    etcd.push(await measure(startEtcd, durationMs));
+    for (let k = 0; k < runs.length; k++) {
+      const run = runs[(i + k) % runs.length]!;
+      run.results.push(await measure(run.label, run.start, durationMs));
+    }
   }
   const m = (rs: LoadResult[], k: 'opsPerSec' | 'p50Ms' | 'p99Ms' | 'maxMs') =>
     median(rs.map((r) => r[k]));

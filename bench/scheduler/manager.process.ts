@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { openSync } from 'node:fs';
 import path from 'node:path';
+import { RAFT_HOST_NODE_FLAGS } from '@shoal/raft/node';
 import {
   type FromManager,
   type ManagerCommand,
@@ -49,7 +50,8 @@ export class ManagerProcess {
         ...(o.metrics ? ['--metrics'] : []),
       ],
       {
-        execArgv: ['--import', 'tsx'],
+        // A manager hosts a Raft member: run it with the node flags shoald runs with.
+        execArgv: [...RAFT_HOST_NODE_FLAGS, '--import', 'tsx'],
         stdio: ['ignore', log, log, 'ipc'],
       },
     );
