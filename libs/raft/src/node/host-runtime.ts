@@ -5,9 +5,10 @@
  * V8 sizes the old generation for small heaps. A Raft leader under write load allocates
  * fast (each client call, proposal and append), and with V8's default limits it ran a full
  * mark-compact about every 1.5 s, each pausing the whole process for 15–35 ms. Every proposal
- * in flight waits through such a pause, so these pauses made most of the p99 commit latency:
- * in one `npm run bench:raft -- --compare-node-defaults` run, p99 was 46.3 ms on node's
- * defaults and 37.4 ms with this flag, etcd's 41.2 ms (docs/benchmarks.md). The old generation
+ * in flight waits through such a pause, the largest part of the p99 commit latency we found:
+ * in two `npm run bench:raft -- --compare-node-defaults` runs, p99 was 46.3 and 48.0 ms on
+ * node's defaults, 37.4 and 40.7 ms with this flag, and etcd's 41.2 and 42.4 ms
+ * (docs/benchmarks.md). The old generation
  * may grow to 256 MiB before its first full collection; later limits follow the live size, and
  * the leader's full collections became about three times rarer (each one a little longer).
  * Its idle cost is small: an idle single-manager shoald measured 110 MiB RSS without it and
