@@ -274,7 +274,11 @@ export class RaftDriver {
   private askLostReadsAgain(): void {
     // Without a leader there is no one to ask; noteSoftState asks the next one.
     if (!this.leaderId()) return;
-    for (const ctx of this.reads.unanswered(this.ticks - this.o.electionTicks)) {
+    this.askAgain(this.reads.unanswered(this.ticks - this.o.electionTicks));
+  }
+
+  private askAgain(contexts: readonly string[]): void {
+    for (const ctx of contexts) {
       this.reads.askedAgain(ctx, this.ticks);
       this.requestReadIndex(ctx);
     }
@@ -583,12 +587,7 @@ export class RaftDriver {
     // office (or never got them). Ask the new one, rather than letting them time out. The
     // same context is safe to answer twice: either answer comes from a leader confirmed by a
     // quorum after the read began.
-    if (leader !== undefined) {
-      for (const ctx of this.reads.unanswered()) {
-        this.reads.askedAgain(ctx, this.ticks);
-        this.requestReadIndex(ctx);
-      }
-    }
+    if (leader !== undefined) this.askAgain(this.reads.unanswered());
     for (const l of this.leaderListeners) l(leader, this.term);
   }
 
