@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { now } from './timing';
 
 export type Cleanup = () => Promise<void> | void;
 
@@ -31,13 +32,20 @@ export class BenchRun {
       .then(() => process.exit());
   }
 
-  /** Stops the run, cleaning up, if it is still going after `timeoutMs`. */
-  watchdog(timeoutMs: number, what: string): void {
+  /**
+   * Bounds the run to `--timeout-min` minutes: stops it, cleaning up, if it is still going
+   * then. Returns the time left (ms, at least 1), the budget each step may wait for.
+   */
+  timeLimit(minutes: string | undefined): () => number {
+    const timeoutMs = Number(minutes) * 60_000;
+    if (!(timeoutMs > 0)) throw new Error('--timeout-min must be a positive number of minutes');
+    const deadline = now() + timeoutMs;
     setTimeout(() => {
-      console.error(`the benchmark did not finish within ${what}; stopping`);
+      console.error(`the benchmark did not finish within ${minutes} min; stopping`);
       process.exitCode = 1;
       void this.cleanUp().finally(() => process.exit(1));
     }, timeoutMs).unref();
+    return () => Math.max(1, deadline - now());
   }
 
   /** A temp dir for `what`, removed at the end unless the run failed. */

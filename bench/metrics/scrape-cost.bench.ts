@@ -112,11 +112,7 @@ async function main(): Promise<void> {
   const rounds = int('rounds', 1);
   const intervalMs = int('interval-s', 1) * 1000;
   const total = services * replicas;
-  const timeoutMs = Number(args['timeout-min']) * 60_000;
-  if (!(timeoutMs > 0)) throw new Error('--timeout-min must be positive');
-  const deadline = now() + timeoutMs;
-  const left = () => Math.max(1, deadline - now());
-  bench.watchdog(timeoutMs, `${args['timeout-min']} min`);
+  const left = bench.timeLimit(args['timeout-min']);
   const root = bench.scratchDir('shoal-metrics-', "managers' logs and data");
   const machine = describeMachine(root);
   console.log(formatMachine(machine));

@@ -131,11 +131,7 @@ async function main(): Promise<void> {
   const concurrency = int('concurrency', 1);
   const seed = int('seed', 0);
   const total = services * replicas;
-  const timeoutMs = Number(args['timeout-min']) * 60_000;
-  if (!(timeoutMs > 0)) throw new Error('--timeout-min must be positive');
-  const deadline = now() + timeoutMs;
-  const left = () => Math.max(1, deadline - now());
-  bench.watchdog(timeoutMs, `${args['timeout-min']} min`);
+  const left = bench.timeLimit(args['timeout-min']);
   const root = bench.scratchDir('shoal-sched-', "managers' logs and data");
   const machine = describeMachine(root);
   console.log(formatMachine(machine));
