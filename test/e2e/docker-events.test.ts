@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EventActor, type EventMessage } from '@shoal/api';
 import {
   CLIS,
   type CliResult,
@@ -17,14 +18,8 @@ import { SHOAL_MAIN, ShoaldProcess } from '../support/shoald/shoald-process';
  */
 const COMMAND_TIMEOUT_MS = 20_000;
 
-interface CliEvent {
-  Type: string;
-  Action: string;
-  Actor: { ID: string; Attributes: Record<string, string> };
-  scope: string;
-  time: number;
-  timeNano: number;
-}
+/** An event line as received: Docker's message, every field present. */
+type CliEvent = Required<EventMessage> & { Actor: Required<EventActor> };
 
 it('finds a docker CLI to test with', () => {
   expect(CLIS, NO_CLI_MESSAGE).not.toHaveLength(0);

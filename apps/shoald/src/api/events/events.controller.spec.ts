@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EventActor, type EventMessage } from '@shoal/api';
 import { type ApiHarness, INIT_BODY, startApiHarness } from '../testing/api-test.harness';
 import { type LineStream, openLineStream, request, requestJson } from '../testing/http.client';
 import { EventsService } from './events.service';
 
-interface Line {
-  Type: string;
-  Action: string;
-  Actor: { ID: string; Attributes: Record<string, string> };
-  scope: string;
-  time: number;
-  timeNano: number;
-}
+/** An event line as received: Docker's message, every field present. */
+type Line = Required<EventMessage> & { Actor: Required<EventActor> };
 
 /** Seconds since the epoch with nanoseconds, as the docker CLI sends them. */
 const stamp = (ms: number) =>

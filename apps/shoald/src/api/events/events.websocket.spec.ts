@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type StoreChangeEvent } from '@shoal/store';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type EventActor, type EventMessage } from '@shoal/api';
 import { WebSocket } from 'ws';
 import { createApiApp, listenOnSocket } from '../api.app';
 import {
@@ -15,14 +16,8 @@ import { MemorySwarmRuntime } from '../testing/memory-runtime';
 import { request, requestJson } from '../testing/http.client';
 import { EventsService } from './events.service';
 
-interface Line {
-  Type: string;
-  Action: string;
-  Actor: { ID: string; Attributes: Record<string, string> };
-  scope: string;
-  time: number;
-  timeNano: number;
-}
+/** An event line as received: Docker's message, every field present. */
+type Line = Required<EventMessage> & { Actor: Required<EventActor> };
 
 const spec = (name: string) => ({
   Name: name,
